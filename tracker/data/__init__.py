@@ -1,0 +1,1 @@
+"""Data files shipped with the tracker (bundled datasets), read through importlib.resources."""
