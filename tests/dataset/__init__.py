@@ -1,0 +1,1 @@
+"""Tests of the State-name aliases, the CSV/JSONL importer and the bundled CCM dataset."""
