@@ -1,0 +1,237 @@
+"""The Ledger: every fact known at one knowledge time, folded per State, meeting and document.
+
+`Ledger.apply` folds one more event in O(1) (plain dicts of the events themselves, keyed by
+event id so a later retraction or correction can take one out); `Ledger.from_events` rebuilds
+from zero. Both go through `projections.asof.Knowledge`, so both give equal `snapshot()`s.
+The ledger holds no valid-time logic: queries in the sibling modules take `as_of` and read it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from events.schema import (
+    AggregatePublished,
+    AnnualReportSubmitted,
+    ComplianceDeclared,
+    ConsentDeposited,
+    CoverageDeclared,
+    Event,
+    ExtensionDecided,
+    ExtensionRequested,
+    InitialReportSubmitted,
+    MeetingRescheduled,
+    MeetingScheduled,
+    ObligationDeclared,
+    StateFactReported,
+    StateSigned,
+    WithdrawalNotified,
+)
+from projections.asof import Knowledge
+from projections.profile import CCM, ConventionProfile
+
+#: (article, obligation key), e.g. (4, "main").
+ObligationKey = tuple[int, str]
+#: Facts keyed by `event_id.int` (hashed in C; see projections.asof).
+Facts = dict[int, Event]
+
+
+@dataclass
+class StateRecord:
+    """Every fact in effect about one State, each kept as its (corrected) event."""
+
+    iso3: str
+    signatures: Facts = field(default_factory=dict)
+    deposits: Facts = field(default_factory=dict)
+    withdrawals: Facts = field(default_factory=dict)
+    initial_reports: Facts = field(default_factory=dict)
+    #: year covered -> reports; every report is kept (a State may send one twice).
+    annual_reports: dict[int, Facts] = field(default_factory=dict)
+    obligations: dict[ObligationKey, Facts] = field(default_factory=dict)
+    compliance: dict[ObligationKey, Facts] = field(default_factory=dict)
+    extension_requests: dict[ObligationKey, Facts] = field(default_factory=dict)
+    extension_decisions: dict[ObligationKey, Facts] = field(default_factory=dict)
+    facts: Facts = field(default_factory=dict)
+
+
+@dataclass
+class MeetingRecord:
+    meeting: str
+    scheduled: Facts = field(default_factory=dict)
+    rescheduled: Facts = field(default_factory=dict)
+
+
+def _year_covered(payload: Any) -> Hashable:
+    year: int = payload.year_covered
+    return year
+
+
+def _obligation_key(payload: Any) -> Hashable:
+    key: ObligationKey = (payload.article, payload.obligation)
+    return key
+
+
+#: type -> (StateRecord attribute, key of the sub-dict or None for a flat dict).
+_STATE_SLOTS: dict[str, tuple[str, Callable[[Any], Hashable] | None]] = {
+    StateSigned.TYPE: ("signatures", None),
+    ConsentDeposited.TYPE: ("deposits", None),
+    WithdrawalNotified.TYPE: ("withdrawals", None),
+    InitialReportSubmitted.TYPE: ("initial_reports", None),
+    AnnualReportSubmitted.TYPE: ("annual_reports", _year_covered),
+    ObligationDeclared.TYPE: ("obligations", _obligation_key),
+    ComplianceDeclared.TYPE: ("compliance", _obligation_key),
+    ExtensionRequested.TYPE: ("extension_requests", _obligation_key),
+    ExtensionDecided.TYPE: ("extension_decisions", _obligation_key),
+    StateFactReported.TYPE: ("facts", None),
+}
+_MEETING_SLOTS = {MeetingScheduled.TYPE: "scheduled", MeetingRescheduled.TYPE: "rescheduled"}
+
+
+class Ledger:
+    """The folded state of every event of one convention known at `known_at`."""
+
+    def __init__(self, known_at: datetime | None = None, profile: ConventionProfile = CCM) -> None:
+        self.profile = profile
+        self._knowledge = Knowledge(known_at)
+        self._stream_prefix = profile.key + ":"
+        self.states: dict[str, StateRecord] = {}
+        self.meetings: dict[str, MeetingRecord] = {}
+        self.aggregates: Facts = {}
+        self.coverage: Facts = {}
+        #: Position of the last event passed to `apply` (known or not): where to resume reading.
+        self.position: int | None = None
+
+    @classmethod
+    def from_events(
+        cls,
+        events: Iterable[Event],
+        known_at: datetime | None = None,
+        profile: ConventionProfile = CCM,
+    ) -> Ledger:
+        """Fold `events` (in position order) from zero, as known at `known_at`."""
+        ledger = cls(known_at, profile)
+        ledger.apply_all(events)
+        return ledger
+
+    @property
+    def known_at(self) -> datetime | None:
+        return self._knowledge.known_at
+
+    @property
+    def problems(self) -> Mapping[uuid.UUID, str]:
+        """Corrections that could not be applied, by correction event id, with the reason."""
+        return self._knowledge.problems
+
+    def apply_all(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def apply(self, event: Event) -> None:
+        """Fold one more event; events must come in position order."""
+        if event.position is not None:
+            self.position = event.position
+        if not event.stream.startswith(self._stream_prefix):
+            return  # another convention's event
+        changes = self._knowledge.admit(event)
+        if changes is None:
+            bucket = self._bucket(event, create=True)
+            if bucket is not None:
+                bucket[event.event_id.int] = event
+            return
+        for old, new in changes:
+            if old is not None:
+                bucket = self._bucket(old, create=False)
+                if bucket is not None:
+                    bucket.pop(old.event_id.int, None)
+            if new is not None:
+                bucket = self._bucket(new, create=True)
+                if bucket is not None:
+                    bucket[new.event_id.int] = new
+
+    def corrections_of(self, event_id: uuid.UUID) -> tuple[Event, ...]:
+        """Corrections in effect on a fact, oldest first (for showing where a value came from)."""
+        return self._knowledge.corrections_of(event_id)
+
+    def _bucket(self, event: Event, create: bool) -> Facts | None:
+        payload: Any = event.payload
+        slot = _STATE_SLOTS.get(event.type)
+        if slot is not None:
+            iso3: str = payload.state
+            record = self.states.get(iso3)
+            if record is None:
+                if not create:
+                    return None
+                record = self.states[iso3] = StateRecord(iso3)
+            attribute, key_of = slot
+            if key_of is None:
+                facts: Facts = getattr(record, attribute)
+                return facts
+            nested: dict[Hashable, Facts] = getattr(record, attribute)
+            key = key_of(payload)
+            bucket = nested.get(key)
+            if bucket is None and create:
+                bucket = nested[key] = {}
+            return bucket
+        meeting_slot = _MEETING_SLOTS.get(event.type)
+        if meeting_slot is not None:
+            meeting_id: str = payload.meeting
+            meeting = self.meetings.get(meeting_id)
+            if meeting is None:
+                if not create:
+                    return None
+                meeting = self.meetings[meeting_id] = MeetingRecord(meeting_id)
+            meeting_facts: Facts = getattr(meeting, meeting_slot)
+            return meeting_facts
+        if event.type == AggregatePublished.TYPE:
+            return self.aggregates
+        if event.type == CoverageDeclared.TYPE:
+            return self.coverage
+        return None
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain data for comparing two ledgers; empty containers are left out, so a fact added
+        and then retracted leaves the same snapshot as a fact never seen."""
+        states: dict[str, Any] = {}
+        for iso3, record in self.states.items():
+            data = {}
+            for attribute, key_of in _STATE_SLOTS.values():
+                value = getattr(record, attribute)
+                plain = _plain(value) if key_of is None else _plain_nested(value)
+                if plain:
+                    data[attribute] = plain
+            if data:
+                states[iso3] = data
+        meetings: dict[str, Any] = {}
+        for meeting_id, meeting in self.meetings.items():
+            data = {a: _plain(getattr(meeting, a)) for a in _MEETING_SLOTS.values()}
+            data = {k: v for k, v in data.items() if v}
+            if data:
+                meetings[meeting_id] = data
+        return {
+            "known_at": None if self.known_at is None else self.known_at.isoformat(),
+            "convention": self.profile.key,
+            "states": states,
+            "meetings": meetings,
+            "aggregates": _plain(self.aggregates),
+            "coverage": _plain(self.coverage),
+            "problems": {str(k): v for k, v in self.problems.items()},
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Ledger):
+            return NotImplemented
+        return self.snapshot() == other.snapshot()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _plain(facts: Facts) -> dict[str, Any]:
+    return {str(event.event_id): event.to_record() for event in facts.values()}
+
+
+def _plain_nested(nested: Mapping[Hashable, Facts]) -> dict[str, Any]:
+    return {str(key): _plain(facts) for key, facts in nested.items() if facts}
