@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import pycountry
 
@@ -213,6 +213,7 @@ class _Table:
     levels: dict[str, dict[int, frozenset[str]]]
     spelled: dict[str, str]
     names: dict[str, str]
+    sorted_keys: tuple[str, ...]  # for prefix scans in a stable order
 
     def best(self, key: str) -> frozenset[str]:
         by_level = self.levels.get(key)
@@ -255,7 +256,7 @@ def _table() -> _Table:
         key: {level: frozenset(codes) for level, codes in by_level.items()}
         for key, by_level in raw.items()
     }
-    return _Table(levels=levels, spelled=spelled, names=names)
+    return _Table(levels=levels, spelled=spelled, names=names, sorted_keys=tuple(sorted(levels)))
 
 
 # --- lookups --------------------------------------------------------------------------------
@@ -278,7 +279,8 @@ def resolve(name: str) -> Resolution:
     return _resolve_key(name, _normalise(name), truncated=name.rstrip().endswith(_TRUNCATION_MARKS))
 
 
-@cache
+# Bounded: names come from users and files, and an unbounded cache would grow with every typo.
+@lru_cache(maxsize=4096)
 def _resolve_key(text: str, key: str, truncated: bool) -> Resolution:
     table = _table()
     if not key:
@@ -333,7 +335,7 @@ def _by_prefix(key: str) -> dict[str, str]:
         return {}
     table = _table()
     found: dict[str, str] = {}
-    for alias_key in sorted(table.levels):
+    for alias_key in table.sorted_keys:
         if alias_key.startswith(key):
             for iso3 in table.best(alias_key):
                 found.setdefault(iso3, table.spelled[alias_key])
