@@ -1,0 +1,274 @@
+"""Commands that record new events, after checking the treaty's rules against what is known.
+
+Every write goes through `Recorder.record`: the actor's role is checked, the event is built and
+validated, domain rules are checked against the current ledger, and only then is it appended
+with the stream's expected version (a concurrent writer makes it fail, nothing half-stored).
+`Recorder.preview` runs every check without storing, so a front end can show the event first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import cast
+
+from events.dates import DateRange
+from events.errors import ConcurrencyError, InvalidEvent
+from events.schema import (
+    AnnualReportSubmitted,
+    ComplianceDeclared,
+    ConsentDeposited,
+    Event,
+    EventCorrected,
+    EventRetracted,
+    ExtensionDecided,
+    ExtensionRequested,
+    InitialReportSubmitted,
+    MeetingRescheduled,
+    MeetingScheduled,
+    ObligationDeclared,
+    Payload,
+    StatePayload,
+    StateSigned,
+    WithdrawalNotified,
+    new_event,
+)
+from projections.calendar import withdrawal_effective
+from projections.ledger import Ledger
+from projections.membership import membership_of
+from projections.obligations import obligations
+from tracker.aliases import display_name
+from tracker.config import Role
+from tracker.service import TrackerService
+
+#: Art. 15: open for signature from 3 December 2008 until entry into force (1 August 2010).
+SIGNATURE_OPENED = date(2008, 12, 3)
+SIGNATURE_CLOSED = date(2010, 7, 31)
+
+
+class PermissionDenied(PermissionError):
+    """The actor's role does not allow writing."""
+
+
+class RuleViolation(InvalidEvent):
+    """The event is well-formed but contradicts what is recorded (the message says what)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is writing: shown as `recorded_by` on every event they record."""
+
+    name: str
+    role: Role
+
+    def require_recorder(self) -> None:
+        if not self.role.can_record():
+            raise PermissionDenied(
+                f"{self.name} has the role {self.role.value}; recording needs recorder or admin"
+            )
+
+
+class Recorder:
+    """The write side of the tracker."""
+
+    def __init__(self, service: TrackerService) -> None:
+        self.service = service
+
+    def preview(
+        self, actor: Actor, payload: Payload, occurred_on: DateRange | date | str, source: str
+    ) -> Event:
+        """Build and check the event exactly as `record` would, without storing it."""
+        actor.require_recorder()
+        event = new_event(
+            payload,
+            occurred_on=occurred_on,
+            recorded_at=self.service.clock.now(),
+            recorded_by=actor.name,
+            source=source,
+            convention=self.service.profile.key,
+        )
+        self._check(event)
+        return event
+
+    def record(
+        self,
+        actor: Actor,
+        payload: Payload,
+        occurred_on: DateRange | date | str,
+        source: str,
+        event_id: uuid.UUID | None = None,
+    ) -> Event:
+        """Check and append one event; returns it as stored (with version and position)."""
+        event = self.preview(actor, payload, occurred_on, source)
+        if event_id is not None:
+            event = event.model_copy(update={"event_id": event_id})
+        return self.commit(event)
+
+    def commit(self, event: Event) -> Event:
+        """Append a previewed event (re-checked: the world may have moved since the preview)."""
+        self._check(event)
+        store = self.service.store
+        version = store.stream_version(event.stream)
+        try:
+            stored = store.append(event.stream, [event], expected_version=version)
+        except ConcurrencyError:
+            # Someone wrote to the same stream since we read it: check again on fresh data.
+            self.service.refresh()
+            self._check(event)
+            stored = store.append(event.stream, [event], store.stream_version(event.stream))
+        self.service.refresh()
+        return stored[0] if stored else event
+
+    # --- rules ------------------------------------------------------------------------------
+
+    def _check(self, event: Event) -> None:
+        today = self.service.today()
+        when = event.occurred_on
+        if when.not_before > today and not isinstance(
+            event.payload, (MeetingScheduled, MeetingRescheduled)
+        ):
+            raise RuleViolation(
+                f"occurred_on: {when} is in the future (today is {today.isoformat()}); record "
+                "facts once they have happened"
+            )
+        ledger = self.service.known().ledger
+        payload = event.payload
+        if isinstance(payload, StatePayload) and not isinstance(payload, StateSigned):
+            self._check_state_fact(ledger, event, payload)
+        elif isinstance(payload, StateSigned):
+            _check_signature(ledger, event, payload)
+        elif isinstance(payload, (EventRetracted, EventCorrected)):
+            _check_target(self.service, payload.target_event_id)
+
+    def _check_state_fact(self, ledger: Ledger, event: Event, payload: StatePayload) -> None:
+        iso3 = payload.state
+        name = f"{display_name(iso3)} ({iso3})"
+        member = membership_of(ledger, iso3)
+        when = event.occurred_on
+        if isinstance(payload, ConsentDeposited):
+            if member is not None and member.deposited is not None:
+                raise RuleViolation(
+                    f"payload.state: {name} already deposited its instrument on "
+                    f"{member.deposited}; record a correction if that date is wrong"
+                )
+            return
+        deposited = None if member is None else member.deposited
+        if deposited is None:
+            raise RuleViolation(
+                f"payload.state: {name} has no recorded instrument of ratification or accession;"
+                " it is not a State Party"
+            )
+        if when.not_after < deposited.not_before:
+            raise RuleViolation(
+                f"occurred_on: {when} is before {name} deposited its instrument ({deposited})"
+            )
+        record = ledger.states[iso3]
+        if isinstance(payload, WithdrawalNotified):
+            if record.withdrawals:
+                raise RuleViolation(f"payload.state: {name} has already notified its withdrawal")
+            effective = payload.effective_on or withdrawal_effective(when.not_after)
+            if effective < withdrawal_effective(when.not_before):
+                raise RuleViolation("payload.effective_on: earlier than six months after receipt")
+            return
+        if isinstance(payload, InitialReportSubmitted):
+            if record.initial_reports:
+                first = next(iter(record.initial_reports.values()))
+                raise RuleViolation(
+                    f"payload: {name}'s initial report is already recorded ({first.occurred_on},"
+                    f" event {first.event_id}); record a correction instead"
+                )
+            return
+        if isinstance(payload, AnnualReportSubmitted):
+            year = payload.year_covered
+            if deposited.not_before > date(year, 12, 31):
+                raise RuleViolation(
+                    f"payload.year_covered: {name} was not a State Party in {year} (instrument "
+                    f"deposited {deposited})"
+                )
+            if (
+                member is not None
+                and member.withdrawal_effective is not None
+                and (member.withdrawal_effective.not_after < date(year, 1, 1))
+            ):
+                raise RuleViolation(
+                    f"payload.year_covered: {name}'s withdrawal took effect before {year}"
+                )
+            if when.not_after < date(year + 1, 1, 1):
+                raise RuleViolation(
+                    f"occurred_on: a report covering {year} cannot be submitted before "
+                    f"{year + 1}-01-01 (it covers the whole calendar year)"
+                )
+            existing = record.annual_reports.get(year)
+            if existing:
+                first = next(iter(existing.values()))
+                raise RuleViolation(
+                    f"payload: {name}'s annual report for {year} is already recorded "
+                    f"({first.occurred_on}, event {first.event_id}); record a correction instead"
+                )
+            return
+        if isinstance(payload, ObligationDeclared):
+            if (payload.article, payload.obligation) in record.obligations:
+                raise RuleViolation(
+                    f"payload: {name}'s Article {payload.article} obligation "
+                    f"'{payload.obligation}' is already recorded"
+                )
+            return
+        if isinstance(payload, (ComplianceDeclared, ExtensionRequested, ExtensionDecided)):
+            key = (payload.article, payload.obligation)
+            views = {
+                (v.article, v.obligation): v for v in obligations(ledger, iso3, when.not_after)
+            }
+            if key not in record.obligations:
+                raise RuleViolation(
+                    f"payload.article: {name} has no recorded Article {payload.article} "
+                    f"obligation '{payload.obligation}'; record the obligation first"
+                )
+            view = views.get(key)
+            if view is not None and view.status == "complied":
+                raise RuleViolation(
+                    f"payload.article: {name} already declared compliance with Article "
+                    f"{payload.article} on {view.compliance_declared_on}"
+                )
+            if isinstance(payload, ExtensionRequested):
+                self._check_meeting(ledger, payload.meeting)
+            if isinstance(payload, ExtensionDecided):
+                self._check_meeting(ledger, payload.meeting)
+                requests = record.extension_requests.get(key, {}).values()
+                if not any(
+                    cast(ExtensionRequested, r.payload).meeting == payload.meeting for r in requests
+                ):
+                    raise RuleViolation(
+                        f"payload.meeting: no extension request of {name} under Article "
+                        f"{payload.article} is recorded for {payload.meeting}; record the "
+                        "request first"
+                    )
+            return
+
+    @staticmethod
+    def _check_meeting(ledger: Ledger, meeting: str) -> None:
+        if meeting not in ledger.meetings:
+            known = ", ".join(sorted(ledger.meetings))
+            raise RuleViolation(f"payload.meeting: {meeting} is not a recorded meeting ({known})")
+
+
+def _check_signature(ledger: Ledger, event: Event, payload: StateSigned) -> None:
+    name = f"{display_name(payload.state)} ({payload.state})"
+    when = event.occurred_on
+    if when.not_before < SIGNATURE_OPENED or when.not_after > SIGNATURE_CLOSED:
+        raise RuleViolation(
+            f"occurred_on: the Convention was open for signature from "
+            f"{SIGNATURE_OPENED.isoformat()} to {SIGNATURE_CLOSED.isoformat()} (Art. 15); "
+            f"{when} is outside that; a State joining later accedes"
+        )
+    record = ledger.states.get(payload.state)
+    if record is not None and record.signatures:
+        raise RuleViolation(f"payload.state: {name}'s signature is already recorded")
+
+
+def _check_target(service: TrackerService, target: uuid.UUID) -> None:
+    if not service.store.contains([str(target)]):
+        raise RuleViolation(
+            f"payload.target_event_id: no event {target} is recorded; copy the id from the "
+            "State's timeline"
+        )
