@@ -1,0 +1,1 @@
+"""The service layer: queries and commands shared by every front end, plus configuration."""
