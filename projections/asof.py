@@ -105,7 +105,11 @@ class Knowledge:
     def corrections_of(self, event_id: uuid.UUID) -> tuple[Event, ...]:
         """The live corrections applied to a fact, in the order they apply."""
         corrections = self._corrections.get(event_id.int, {})
-        return tuple(c for key, c in corrections.items() if self._is_live(key))
+        return tuple(
+            c
+            for key, c in corrections.items()
+            if self._is_live(key) and c.event_id not in self.problems
+        )
 
     def _admit_meta(self, event: Event) -> tuple[Change, ...]:
         key = event.event_id.int
@@ -167,6 +171,8 @@ class Knowledge:
         for correction_key, correction in self._corrections.get(key, {}).items():
             if self._is_live(correction_key):
                 current = self._corrected(current, correction)
+            else:
+                self.problems.pop(correction.event_id, None)  # retracted: no longer a problem
         return current
 
     def _corrected(self, target: Event, correction: Event) -> Event:

@@ -38,11 +38,11 @@ class ReportRef:
 
 def report_ref(event: Event, uncertain: bool = False) -> ReportRef:
     payload = event.payload
-    annual = isinstance(payload, AnnualReportSubmitted)
+    year = payload.year_covered if isinstance(payload, AnnualReportSubmitted) else None
     return ReportRef(
         iso3=cast(str, event.state),
-        kind="annual" if annual else "initial",
-        year_covered=payload.year_covered if isinstance(payload, AnnualReportSubmitted) else None,
+        kind="initial" if year is None else "annual",
+        year_covered=year,
         submitted=event.occurred_on,
         form_version=getattr(payload, "form_version", None),
         event_id=event.event_id,
@@ -128,14 +128,12 @@ class AnnualStatus:
 def annual_status(ledger: Ledger, year: int, as_of: date) -> AnnualStatus:
     profile = ledger.profile
     due = annual_report_due(year, profile)
-    first_day, last_day = date(year, 1, 1), date(year, 12, 31)
     expected: list[str] = []
     expected_uncertain: list[str] = []
     for member in memberships(ledger):
-        if not (member.is_bound(first_day) and member.is_bound(last_day)):
+        # Gone by the due date, a State no longer owes the report.
+        if not member.is_bound(date(year, 1, 1)) or member.is_withdrawn(due):
             continue
-        if member.is_withdrawn(due):
-            continue  # gone by the due date: no longer owes the report
         certain, possible = submission_by(ledger.states[member.iso3].initial_reports, as_of)
         if certain is not None:
             expected.append(member.iso3)

@@ -141,3 +141,15 @@ def test_the_ledger_applies_a_retraction_only_from_its_knowledge_time(build: Bui
     assert state_status(Ledger.from_events(events, BEFORE_K), "LTU", date(2024, 6, 30)).is_party
     after = state_status(Ledger.from_events(events, K), "LTU", date(2024, 6, 30))
     assert after.status == "signatory"
+
+
+def test_a_retracted_bad_correction_is_no_longer_a_problem(build: Build) -> None:
+    report = build.annual_report("BEL", 2023, "2024-04-12")
+    bad = build.correct(report, recorded=K, payload={"year_covered": 1900})
+    knowledge = Knowledge(None)
+
+    for event in (report, bad, build.retract(bad, recorded=utc(2025, 2, 1))):
+        knowledge.admit(event)
+
+    assert knowledge.problems == {}
+    assert knowledge.corrections_of(report.event_id) == ()
