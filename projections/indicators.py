@@ -39,6 +39,9 @@ class Indicator:
     #: "of N" for figures read as a share (e.g. 105 of 112 initial reports).
     out_of: int | None = None
     note: str | None = None
+    #: The `aggregate.published` figure that states the same quantity, if any (for audits and
+    #: reports that show both).
+    published_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,7 @@ def indicators(ledger: Ledger, period: Period) -> tuple[Indicator, ...]:
             "New States Parties in the period",
             len(joined),
             _codes(j.iso3 for j in joined),
+            published_as="lap.a10.new_states_parties",
             lap_action="Action 10",
             note="; ".join(f"{j.iso3} entry into force {j.entry_into_force}" for j in joined)
             or None,
@@ -252,6 +256,7 @@ def indicators(ledger: Ledger, period: Period) -> tuple[Indicator, ...]:
             f"States Parties that submitted an initial or {year} annual report by 30 April",
             len(set(r.iso3 for r in status.on_time) | set(on_time_initial)),
             _codes([*(r.iso3 for r in status.on_time), *on_time_initial]),
+            published_as="lap.a43.reports_by_30_april",
             lap_action="Action 43",
         )
     )
@@ -263,6 +268,7 @@ def indicators(ledger: Ledger, period: Period) -> tuple[Indicator, ...]:
             "States Parties that used the revised reporting form",
             len(revised),
             _codes(r.iso3 for r in revised),
+            published_as="lap.a45.revised_form",
             lap_action="Action 45",
         )
     )
@@ -310,6 +316,7 @@ def indicators(ledger: Ledger, period: Period) -> tuple[Indicator, ...]:
             "Article 3 compliance declared in the period",
             len(_codes(c.iso3 for c in art3 if not c.uncertain)),
             _codes(c.iso3 for c in art3 if not c.uncertain),
+            published_as="lap.a13.art3_compliance_declared",
             lap_action="Action 13",
         )
     )
@@ -321,6 +328,7 @@ def indicators(ledger: Ledger, period: Period) -> tuple[Indicator, ...]:
             "States Parties retaining cluster munitions under Article 3.6",
             len(retention),
             retention,
+            published_as="lap.a17.retaining",
             lap_action="Action 17",
         )
     )
@@ -342,6 +350,7 @@ def indicators(ledger: Ledger, period: Period) -> tuple[Indicator, ...]:
             "Article 4 compliance declared in the period",
             len(_codes(c.iso3 for c in art4 if not c.uncertain)),
             _codes(c.iso3 for c in art4 if not c.uncertain),
+            published_as="lap.a25.art4_completed",
             lap_action="Action 25",
             note="; ".join(f"{c.iso3} {c.declared_on}" for c in art4) or None,
         )
@@ -370,6 +379,7 @@ def indicators(ledger: Ledger, period: Period) -> tuple[Indicator, ...]:
                 f"Extension requests for {meeting} submitted in a timely manner",
                 len(timely),
                 _codes(r.iso3 for r in timely),
+                published_as="lap.a50.timely_extension_requests",
                 lap_action="Action 50",
             )
         )
@@ -392,10 +402,23 @@ def indicators(ledger: Ledger, period: Period) -> tuple[Indicator, ...]:
             "States Parties that provided assistance",
             len(provided),
             provided,
+            published_as="lap.a03.donor_support",
             lap_action="Action 3",
         )
     )
     got = _facts(ledger, "received_assistance", period)
+    either = _codes([*provided, *got])
+    add(
+        Indicator(
+            "assistance_provided_or_received",
+            "International cooperation and assistance",
+            "States Parties that provided or received assistance",
+            len(either),
+            either,
+            lap_action="Action 40",
+            published_as="lap.a40.provided_or_received",
+        )
+    )
     add(
         Indicator(
             "assistance_received",

@@ -238,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _feature_commands() -> list[Callable[[SubParsers[argparse.ArgumentParser]], None]]:
     """Subcommands that live next to the feature they drive, one registration each."""
-    return []
+    from tracker import cli_audit
+
+    return [cli_audit.register]
 
 
 def _as_of(args: argparse.Namespace, today: date) -> date | None:
