@@ -16,6 +16,7 @@ Ordering guarantees:
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import uuid
@@ -69,6 +70,7 @@ __all__ = [
     "NotMigrated",
     "SqlEventStore",
     "current_revision",
+    "lock_for_migration",
     "make_engine",
     "upgrade",
 ]
@@ -88,6 +90,7 @@ _INSERT_BATCH = 5_000
 # Ids per IN (...) list: well under SQLite's bound-parameter limit on every version.
 _IN_CHUNK = 500
 _DEFAULT_PAGE_SIZE = 1_000
+_GC_PAUSE_THRESHOLD = 1_000
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 # Connection exception, authorization, unknown database, server shutting down or starting.
@@ -125,6 +128,8 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
+        if value.tzinfo is UTC:  # the common case (Event normalises to UTC): skip the work
+            return value
         if value.tzinfo is None:
             raise ValueError("recorded_at must be timezone-aware")
         return value.astimezone(UTC)
@@ -328,6 +333,25 @@ def _unavailable(url: URL, exc: DBAPIError) -> StoreUnavailable:
 
 
 @contextmanager
+def _gc_paused(pause: bool) -> Iterator[None]:
+    """Suspend the cyclic garbage collector for one bulk append.
+
+    A bulk append allocates a few objects per event (row dicts, bound parameters, returned
+    copies) while the caller holds many live events, so CPython keeps running full collections
+    that walk all of them: measured at a quarter of the time of a 100k-event append. The
+    allocations are not cyclic, and collection resumes (if it was on) when the append ends.
+    """
+    if not pause or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@contextmanager
 def _translate_errors(url: URL) -> Iterator[None]:
     try:
         yield
@@ -363,6 +387,16 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
+def lock_for_migration(connection: Connection) -> None:
+    """Serialize schema changes: a second upgrader waits, then finds nothing left to do.
+
+    SQLite needs nothing here: migrations run in a BEGIN IMMEDIATE transaction, which already
+    excludes other writers. Re-entrant within one transaction.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
+
+
 def upgrade(url: str, schema: str | None = None) -> None:
     """Create or migrate the tables to the newest revision; running it again changes nothing.
 
@@ -377,10 +411,9 @@ def upgrade(url: str, schema: str | None = None) -> None:
         with _translate_errors(parsed), engine.connect() as connection:
             connection.execution_options(tracker_write=True)
             with connection.begin():
-                if connection.dialect.name == "postgresql":
-                    connection.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
-                    if schema is not None:
-                        connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                lock_for_migration(connection)
+                if connection.dialect.name == "postgresql" and schema is not None:
+                    connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                 command.upgrade(_alembic_config(connection), "head")
     finally:
         engine.dispose()
@@ -467,11 +500,13 @@ class SqlEventStore:
         earlier part. An incoming `position` is ignored: the store assigns positions.
         """
         _check_batch(appends)
-        if not any(part.events for part in appends):
+        total = sum(len(part.events) for part in appends)
+        if total == 0:
             return []
         seen_versions: dict[str, int] = {}
         try:
             with (
+                _gc_paused(total >= _GC_PAUSE_THRESHOLD),
                 _translate_errors(self._url),
                 self._write_engine.connect() as connection,
                 connection.begin(),

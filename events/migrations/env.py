@@ -1,9 +1,9 @@
 """Alembic environment for every tracker table (events first; later revisions add others).
 
-`events.sql.upgrade()` hands over an open connection in ``config.attributes["connection"]``
-(already inside a transaction that holds the migration lock); the alembic CLI instead gives
-``sqlalchemy.url`` in its ini file, and this script then builds an engine the same way the
-store does.
+`events.sql.upgrade()` hands over an open connection, already inside a transaction, in
+``config.attributes["connection"]``. Run from the alembic CLI instead (say, for
+``alembic revision --autogenerate`` with an ad-hoc ini file), it reads ``sqlalchemy.url`` and
+builds an engine the same way the store does.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from events.sql import Base, make_engine
+from events.sql import Base, lock_for_migration, make_engine
 
 config = context.config
 target_metadata = Base.metadata
@@ -26,6 +26,8 @@ def _configure_and_run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        # Also taken by upgrade() already; repeated here for runs from the alembic CLI.
+        lock_for_migration(connection)
         context.run_migrations()
 
 
@@ -53,7 +55,6 @@ def run_migrations_online() -> None:
         with engine.connect() as own_connection:
             own_connection.execution_options(tracker_write=True)
             _configure_and_run(own_connection)
-            own_connection.commit()
     finally:
         engine.dispose()
 
