@@ -1,7 +1,7 @@
 """The SQL event store: SQLAlchemy 2.0 implementation of the EventStore port on SQLite and
 PostgreSQL, its table mapping, engine settings per backend, and the Alembic entry points.
 
-Nothing else in the code base imports SQLAlchemy; front ends get a `SqlEventStore` and call
+No other package imports SQLAlchemy; front ends get a `SqlEventStore` and call
 `upgrade()` (``tracker db upgrade``) to create or migrate the schema. The store never creates
 tables by itself, so a wrong URL cannot silently start an empty event log.
 
@@ -65,10 +65,12 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
+    "MIGRATIONS_DIR",
     "Base",
     "EventRow",
     "NotMigrated",
     "SqlEventStore",
+    "UtcDateTime",
     "current_revision",
     "lock_for_migration",
     "make_engine",
@@ -658,6 +660,13 @@ class SqlEventStore:
         with _translate_errors(self._url), self._engine.connect() as connection:
             head = connection.scalar(select(func.max(_c.position)))
         return int(head or 0)
+
+    def get(self, event_id: str) -> Event | None:
+        """The stored event with this id, or None (one indexed lookup)."""
+        query = select(*_READ_COLUMNS).where(_c.event_id == _canonical_id(event_id))
+        with _translate_errors(self._url), self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else _row_to_event(row)
 
     def contains(self, event_ids: Sequence[str]) -> set[str]:
         """Which of these event ids (as given) are already stored."""
