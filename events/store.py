@@ -55,6 +55,10 @@ class EventStore(Protocol):
         """Highest position a reader may safely consume (no earlier gap can still fill)."""
         ...
 
+    def get(self, event_id: str) -> Event | None:
+        """The stored event with this id, or None."""
+        ...
+
     def contains(self, event_ids: Sequence[str]) -> set[str]:
         """Which of these event ids (as strings) are already stored."""
         ...

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import cast
 
+from pydantic import ValidationError
+
 from events.dates import DateRange
 from events.errors import ConcurrencyError, InvalidEvent
 from events.schema import (
@@ -32,6 +34,7 @@ from events.schema import (
     StatePayload,
     StateSigned,
     WithdrawalNotified,
+    describe_validation_error,
     new_event,
 )
 from projections.calendar import withdrawal_effective
@@ -80,12 +83,23 @@ class Recorder:
     ) -> Event:
         """Build and check the event exactly as `record` would, without storing it."""
         actor.require_recorder()
+        stream = None
+        if isinstance(payload, (EventRetracted, EventCorrected)):
+            # A correction lives in its target's stream, so the stream's history reads whole.
+            target = self.service.store.get(str(payload.target_event_id))
+            if target is None:
+                raise RuleViolation(
+                    f"payload.target_event_id: no event {payload.target_event_id} is recorded; "
+                    "copy the id from the State's timeline"
+                )
+            stream = target.stream
         event = new_event(
             payload,
             occurred_on=occurred_on,
             recorded_at=self.service.clock.now(),
             recorded_by=actor.name,
             source=source,
+            stream=stream,
             convention=self.service.profile.key,
         )
         self._check(event)
@@ -138,8 +152,8 @@ class Recorder:
             self._check_state_fact(ledger, event, payload)
         elif isinstance(payload, StateSigned):
             _check_signature(ledger, event, payload)
-        elif isinstance(payload, (EventRetracted, EventCorrected)):
-            _check_target(self.service, payload.target_event_id)
+        elif isinstance(payload, EventCorrected) and payload.payload is not None:
+            _check_correction(self.service, payload)
 
     def _check_state_fact(self, ledger: Ledger, event: Event, payload: StatePayload) -> None:
         iso3 = payload.state
@@ -266,9 +280,13 @@ def _check_signature(ledger: Ledger, event: Event, payload: StateSigned) -> None
         raise RuleViolation(f"payload.state: {name}'s signature is already recorded")
 
 
-def _check_target(service: TrackerService, target: uuid.UUID) -> None:
-    if not service.store.contains([str(target)]):
-        raise RuleViolation(
-            f"payload.target_event_id: no event {target} is recorded; copy the id from the "
-            "State's timeline"
-        )
+def _check_correction(service: TrackerService, correction: EventCorrected) -> None:
+    """The corrected payload must be valid for the target's type (checked before storing)."""
+    target = service.store.get(str(correction.target_event_id))
+    if target is None or correction.payload is None:
+        return
+    merged = {**target.payload.model_dump(), **correction.payload}
+    try:
+        type(target.payload).model_validate(merged)
+    except ValidationError as exc:
+        raise RuleViolation(describe_validation_error(exc, prefix="payload.payload.")) from None

@@ -237,6 +237,7 @@ class TrackerService:
             ("late", status.late),
             ("timing_unknown", status.timing_unknown),
             ("uncertain", status.uncertain),
+            ("not_expected", status.unexpected),
         ):
             for ref in refs:
                 rows.append(
