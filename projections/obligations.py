@@ -23,7 +23,9 @@ from projections.ledger import Facts, Ledger, ObligationKey, StateRecord
 from projections.membership import earliest, membership
 from projections.profile import ConventionProfile
 
-ObligationStatus = Literal["open", "complied", "overdue"]
+#: "overdue" is said only where the data declares it holds every extension decision; elsewhere
+#: a passed deadline is "deadline_passed": an extension may exist that the data does not record.
+ObligationStatus = Literal["open", "complied", "overdue", "deadline_passed"]
 Basis = Literal["at_entry_into_force", "later_contamination"]
 
 
@@ -60,7 +62,8 @@ def obligations(ledger: Ledger, iso3: str, as_of: date) -> tuple[ObligationView,
     if member.is_withdrawn(as_of):
         return ()
     eif = None if member.entry_into_force is None else member.entry_into_force.not_after
-    views = (_view(record, key, eif, as_of, ledger.profile) for key in _keys(record))
+    complete = extensions_recorded_completely(ledger, as_of)
+    views = (_view(record, key, eif, as_of, ledger.profile, complete) for key in _keys(record))
     return tuple(v for v in views if v is not None)
 
 
@@ -123,6 +126,7 @@ def _view(
     eif: date | None,
     as_of: date,
     profile: ConventionProfile,
+    extensions_complete: bool,
 ) -> ObligationView | None:
     article, obligation = key
     declared = earliest(record.obligations.get(key, {}))
@@ -143,7 +147,7 @@ def _view(
     if complied_on is not None:
         status = "complied"
     elif deadline is not None and as_of > deadline:
-        status = "overdue"
+        status = "overdue" if extensions_complete else "deadline_passed"
     else:
         status = "open"
     return ObligationView(
@@ -157,6 +161,17 @@ def _view(
         extensions_granted=granted,
         compliance_declared_on=complied_on,
         status=status,
+    )
+
+
+def extensions_recorded_completely(ledger: Ledger, as_of: date) -> bool:
+    """Whether a `coverage.declared` for "extensions" says every decision up to `as_of` is in."""
+    return any(
+        getattr(e.payload, "subject", None) == "extensions"
+        and getattr(e.payload, "period_start", as_of)
+        <= as_of
+        <= getattr(e.payload, "period_end", as_of)
+        for e in ledger.coverage.values()
     )
 
 

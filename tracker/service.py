@@ -380,7 +380,14 @@ class TrackerService:
                 "status",
             ),
             rows=rows,
-            notes=(_coverage_note(known.ledger, "obligations", day),),
+            notes=tuple(
+                n
+                for n in (
+                    _coverage_note(known.ledger, "obligations", day),
+                    _passed_note(views),
+                )
+                if n
+            ),
             sources=sources,
             data={"article": article},
         )
@@ -739,6 +746,16 @@ class TrackerService:
         today = self.today()
         upcoming = [m for m in meetings(ledger) if m.start_date >= today]
         return upcoming[0].meeting if upcoming else None
+
+
+def _passed_note(views: Iterable[obl.ObligationView]) -> str | None:
+    passed = sorted(display_name(v.iso3) for v in views if v.status == "deadline_passed")
+    if not passed:
+        return None
+    return (
+        "deadline passed as recorded, but the data does not hold every extension decision, so "
+        "these may have been extended: " + ", ".join(passed)
+    )
 
 
 def _check_year(year: int) -> None:

@@ -66,7 +66,7 @@ def test_bosnia_complied_after_its_extended_deadline(build: Build) -> None:
 
     assert (before.deadline_in_force, before.status) == (date(2021, 3, 1), "open")
     assert (extended.deadline_in_force, extended.status) == (date(2022, 9, 1), "open")
-    assert lapsed.status == "overdue"
+    assert lapsed.status == "deadline_passed"  # the data does not say it holds every decision
     assert (complied.status, complied.compliance_declared_on) == ("complied", date(2023, 8, 31))
 
 
@@ -159,3 +159,22 @@ def test_compliance_declared_between_separates_partly_overlapping_dates(build: B
         ("PER", True),
     ]
     assert declared[0].meeting == "11MSP"
+
+
+def test_a_passed_deadline_is_overdue_only_where_every_extension_decision_is_recorded(
+    build: Build,
+) -> None:
+    events = [
+        build.deposited("CHL", "2010-12-16"),
+        build.obligation("CHL", 4, "2011-06-01"),
+    ]
+    unsure = Ledger.from_events(events)
+    sure = Ledger.from_events(
+        [*events, build.coverage("extensions", date(2010, 8, 1), date(2024, 6, 30))]
+    )
+
+    (unsure_view,) = obligations(unsure, "CHL", date(2022, 1, 1))
+    (sure_view,) = obligations(sure, "CHL", date(2022, 1, 1))
+
+    assert unsure_view.status == "deadline_passed"
+    assert sure_view.status == "overdue"
