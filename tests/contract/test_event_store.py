@@ -159,6 +159,17 @@ class EventStoreContract:
         assert store.contains([str(stored.event_id).upper()]) == {str(stored.event_id).upper()}
         assert store.contains([]) == set()
 
+    def test_get_finds_a_stored_event_by_id_and_none_otherwise(self, store: EventStore) -> None:
+        [stored] = store.append(LBN, [signed(LBN)], expected_version=0)
+
+        found = store.get(str(stored.event_id))
+        found_upper_case = store.get(str(stored.event_id).upper())
+        missing = store.get(str(uuid.uuid4()))
+
+        assert found == stored
+        assert found_upper_case == stored
+        assert missing is None
+
     # --- optimistic concurrency ----------------------------------------------------------
 
     @pytest.mark.parametrize("expected", [0, 1, 3])
