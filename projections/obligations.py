@@ -17,7 +17,12 @@ from datetime import date
 from typing import Literal, cast
 
 from events.dates import DateRange
-from events.schema import ComplianceDeclared, ExtensionDecided, ObligationDeclared
+from events.schema import (
+    ComplianceDeclared,
+    CoverageDeclared,
+    ExtensionDecided,
+    ObligationDeclared,
+)
 from projections.calendar import art3_deadline, art4_deadline, art4_later_deadline
 from projections.ledger import Facts, Ledger, ObligationKey, StateRecord
 from projections.membership import earliest, membership
@@ -165,14 +170,15 @@ def _view(
 
 
 def extensions_recorded_completely(ledger: Ledger, as_of: date) -> bool:
-    """Whether a `coverage.declared` for "extensions" says every decision up to `as_of` is in."""
-    return any(
-        getattr(e.payload, "subject", None) == "extensions"
-        and getattr(e.payload, "period_start", as_of)
-        <= as_of
-        <= getattr(e.payload, "period_end", as_of)
-        for e in ledger.coverage.values()
-    )
+    """Whether a `coverage.declared` for "extensions" spans the Convention's whole life up to
+    `as_of`: only then does a missing decision mean that there was none."""
+    since = ledger.profile.convention_entry_into_force
+    for event in ledger.coverage.values():
+        payload = cast(CoverageDeclared, event.payload)
+        covers = payload.period_start <= since and as_of <= payload.period_end
+        if payload.subject == "extensions" and covers:
+            return True
+    return False
 
 
 def obligation_deadline(
