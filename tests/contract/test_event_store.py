@@ -34,6 +34,7 @@ from events.schema import (
 from events.sql import (
     MIGRATIONS_DIR,
     Base,
+    EventRow,
     NotMigrated,
     SqlEventStore,
     current_revision,
@@ -502,13 +503,25 @@ class TestSqlEventStore(EventStoreContract):
         with SqlEventStore(db_url.url, db_url.schema) as store:
             assert store.read_stream(LBN) == stored
 
-    def test_the_migrations_create_exactly_the_mapped_tables(
+    @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+    def test_the_migrations_create_the_events_table_exactly_as_mapped(
         self, store: SqlEventStore, db_url: TestDatabase
     ) -> None:
+        # Scoped to the store's own table: later revisions own theirs (and may use indexes,
+        # such as expression indexes, that reflection cannot compare).
+        def is_the_events_table(
+            obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+        ) -> bool:
+            table = obj if type_ == "table" else getattr(obj, "table", None)
+            return getattr(table, "name", None) == EventRow.__tablename__
+
         engine = db_url.engine()
         try:
             with engine.connect() as connection:
-                context = MigrationContext.configure(connection, opts={"compare_type": True})
+                context = MigrationContext.configure(
+                    connection,
+                    opts={"compare_type": True, "include_object": is_the_events_table},
+                )
                 differences = compare_metadata(context, Base.metadata)
         finally:
             engine.dispose()
