@@ -38,7 +38,9 @@ def test_events_and_projections_import_neither_tracker_nor_bot() -> None:
 
 
 def test_events_import_nothing_above_them() -> None:
-    offenders = [p for p, imports in _modules() if p.startswith("events/") and "projections" in imports]
+    offenders = [
+        p for p, imports in _modules() if p.startswith("events/") and "projections" in imports
+    ]
     assert offenders == []
 
 
@@ -48,7 +50,9 @@ def test_nothing_outside_bot_imports_bot() -> None:
 
 
 def test_telegram_is_imported_only_in_bot() -> None:
-    offenders = [p for p, imports in _modules() if not p.startswith("bot/") and "telegram" in imports]
+    offenders = [
+        p for p, imports in _modules() if not p.startswith("bot/") and "telegram" in imports
+    ]
     assert offenders == []
 
 
