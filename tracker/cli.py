@@ -17,7 +17,7 @@ from tracker.bootstrap import Tracker, build, migrate
 from tracker.config import Settings
 from tracker.dates import DateInputError, parse_date, parse_known_at, parse_period
 from tracker.importer import ImportFileError, load_bundled, run_import
-from tracker.render import render_json, render_text
+from tracker.render import render_csv, render_json, render_text
 from tracker.service import QueryError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -89,6 +89,9 @@ def time_options(parser: argparse.ArgumentParser, as_of: bool = True) -> None:
         help="knowledge time: answer with what was recorded up to then (default: now)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--csv", action="store_true", help="print the rows as CSV (UTF-8, header, ISO dates)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,9 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _feature_commands() -> list[Callable[[SubParsers[argparse.ArgumentParser]], None]]:
     """Subcommands that live next to the feature they drive, one registration each."""
-    from tracker import cli_audit
+    from tracker import cli_audit, cli_outputs
 
-    return [cli_audit.register]
+    return [cli_audit.register, cli_outputs.register]
 
 
 def _as_of(args: argparse.Namespace, today: date) -> date | None:
@@ -359,6 +362,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             if args.command == "export":
                 return _export(tracker, args.path, stdout)
             answer = _query(tracker, args)
+            if getattr(args, "csv", False):
+                stdout.write(render_csv(answer))
+                return EXIT_OK
             stdout.write((render_json(answer) if args.json else render_text(answer)) + "\n")
             return EXIT_OK
         finally:
