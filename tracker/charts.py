@@ -77,7 +77,8 @@ def source_line(sources: Iterable[str], knowledge: str, limit: int = 2) -> str:
     text = "; ".join(shown) or "recorded events"
     if len(ranked) > limit:
         text += f" and {len(ranked) - limit} more"
-    return f"Source: {text}.\n{knowledge}. Drawn by treaty-tracker."
+    stop = "" if text.endswith("…") else "."
+    return f"Source: {text}{stop}\n{knowledge}. Drawn by treaty-tracker."
 
 
 def _png(fig: Figure) -> bytes:
