@@ -16,7 +16,7 @@ from tracker import charts
 from tracker.aliases import display_name
 from tracker.answers import Answer, Cell, cell
 from tracker.calendar_export import deadlines_ics
-from tracker.report import FORMATS, ProgressReport, compose_report, render
+from tracker.report import FORMATS, ProgressReport, compose_report, render, state_name
 from tracker.service import QueryError, TrackerService
 
 ChartKind = Literal["membership", "reports", "article4"]
@@ -107,7 +107,7 @@ def deadlines(
             "due": cell(d.due),
             "kind": d.kind,
             "iso3": d.iso3,
-            "name": "all States Parties" if d.iso3 is None else display_name(d.iso3),
+            "name": "all States Parties" if d.iso3 is None else state_name(d.iso3),
             "what": d.title,
             "detail": d.detail,
             "key": d.key,

@@ -21,7 +21,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -456,7 +456,8 @@ def _area_of(indicator: Indicator) -> str:
     return _INDICATOR_AREAS.get(indicator.area.strip().lower(), OTHER_AREA)
 
 
-def _name(iso3: str) -> str:
+def state_name(iso3: str) -> str:
+    """The State's display name; the code itself when the alias table does not know it."""
     try:
         return display_name(iso3)
     except StateLookupError:
@@ -473,7 +474,7 @@ def _computed_figure(
     note = indicator.note
     if note is not None:
         # Notes name States by code ("SSD entry into force 2024-02-01"); readers want names.
-        note = re.sub(r"\b[A-Z]{3}\b", lambda m: _name(m.group(0)), note)
+        note = re.sub(r"\b[A-Z]{3}\b", lambda m: state_name(m.group(0)), note)
     if compared is not None and compared.value != indicator.value:
         shown = "XX" if compared.value is None else str(compared.value)
         difference = f"the source publishes {shown} ({compared.source})"
@@ -485,7 +486,7 @@ def _computed_figure(
         indicator=indicator.label,
         value=indicator.value,
         basis="computed",
-        states=tuple(sorted((_name(c) for c in indicator.states), key=str.casefold)),
+        states=tuple(sorted((state_name(c) for c in indicator.states), key=str.casefold)),
         source="; ".join(_figure_sources(ledger, indicator, period)) or None,
         out_of=indicator.out_of,
         note=note,
@@ -571,8 +572,6 @@ def _other_published(
 
 
 def _replace(figure: Figure, **changes: Any) -> Figure:
-    from dataclasses import replace
-
     return replace(figure, **changes)
 
 
