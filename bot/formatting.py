@@ -262,3 +262,64 @@ def keyboard(
     if csv_token is not None:
         rows.append([InlineKeyboardButton(LABEL_CSV, callback_data=f"c:{csv_token}")])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+# ================================================================================================
+# Reminders (bot/reminders.py): /subscribe, /unsubscribe, /reminders, /focalpoint and the
+# reminder messages themselves. Kept in one section, separate from the strings above.
+# ================================================================================================
+
+REMINDER_TOPICS_HELP = (
+    "Topics: all, reports, extensions, meetings, or a State (name or ISO3 code), e.g. "
+    "/subscribe reports or /subscribe Lao PDR."
+)
+SUBSCRIBED = "This chat now gets reminders for {what}. /reminders shows what comes next."
+ALREADY_SUBSCRIBED = "This chat already gets reminders for {what}."
+UNSUBSCRIBED_ALL = "This chat gets no more reminders ({count} subscription(s) stopped)."
+UNSUBSCRIBED_ONE = "This chat gets no more reminders for {what}."
+NOT_SUBSCRIBED = "This chat has no subscription for {what}."
+NO_SUBSCRIPTION = "This chat gets no reminders. Send /subscribe to get them here."
+SUBSCRIPTIONS = "This chat gets reminders for: {what}."
+FOCAL_POINT_ONLY = "This chat receives every reminder about {states} as its focal-point chat."
+NOTHING_SCHEDULED = "Nothing is scheduled for this chat in the next {days} days."
+SCHEDULED = "Coming next:"
+SCHEDULED_ITEM = "• {day}: {title}, {due} — {whom}"
+FOCAL_POINT_USAGE = "Usage: /focalpoint STATE (or /focalpoint STATE off), e.g. /focalpoint Lao PDR."
+FOCAL_POINT_SET = "This chat is now {state}'s focal-point chat: it gets every reminder about it."
+FOCAL_POINT_REMOVED = "{state} has no focal-point chat any more."
+FOCAL_POINT_NONE = "{state} had no focal-point chat."
+ADMINS_ONLY = "Only an admin can do that."
+
+
+def reminder_message(text: str) -> str:
+    """A reminder as Telegram HTML: the tracker writes plain text, escaped here."""
+    return _escape(text)
+
+
+def reminder_reply(text: str, warning: str | None = None) -> str:
+    lines = [_escape(text)]
+    if warning:
+        lines.append(f"<i>{_escape(warning)}</i>")
+    return "\n".join(lines)
+
+
+def subscription_list(chat_topics: Sequence[str], focal_states: Sequence[str]) -> str:
+    """Which reminders the chat gets, one line (HTML)."""
+    lines = []
+    if chat_topics:
+        lines.append(SUBSCRIPTIONS.format(what=", ".join(chat_topics)))
+    if focal_states:
+        lines.append(FOCAL_POINT_ONLY.format(states=", ".join(focal_states)))
+    return _escape("\n".join(lines) if lines else NO_SUBSCRIPTION)
+
+
+def scheduled(items: Sequence[tuple[str, str, str, str]], days: int) -> str:
+    """(day, title, due, whom) of the coming reminders, as HTML lines."""
+    if not items:
+        return _escape(NOTHING_SCHEDULED.format(days=days))
+    lines = [f"<b>{_escape(SCHEDULED)}</b>"]
+    lines += [
+        _e(SCHEDULED_ITEM.format(day=day, title=title, due=due, whom=whom), 400)
+        for day, title, due, whom in items
+    ]
+    return "\n".join(lines)

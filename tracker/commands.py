@@ -810,7 +810,8 @@ def _parse_chart(rest: str, today: date) -> Command:
     what = " ".join(core.lower().split())
     if not what:
         raise ParseError(f"which chart? Usage: {usage}")
-    _no_stray_date(what, today, "the chart", usage)
+    if what.split()[-1][0].isdigit():  # chart names may hold digits ("article4"), not start so
+        _no_stray_date(what, today, "the chart", usage)
     return Chart(_subject(what, "a chart name", usage), clauses.as_of or day, clauses.known_at)
 
 

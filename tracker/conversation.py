@@ -67,6 +67,8 @@ PENDING_TTL = timedelta(minutes=30)
 #: Previews kept at most (the oldest go first): a bound on memory, not a user-visible limit.
 MAX_PENDING = 256
 
+_FIELD_PREFIX = re.compile(r"^[a-z_]+(?:\.[a-z_]+)*: ")
+
 Status = Literal["ok", "error", "refused", "preview", "stored", "cancelled"]
 FrontEnd = Literal["console", "telegram"]
 
@@ -183,7 +185,11 @@ class Conversation:
                 "Someone recorded something about the same State at the same moment; nothing "
                 "was stored. Send the command again."
             )
-        except (c.ParseError, DateInputError, QueryError, InvalidEvent, StateLookupError) as exc:
+        except InvalidEvent as exc:
+            # Event errors name the field first ("payload.state: …") for importers; a person
+            # reading a chat needs only the sentence after it.
+            reply = _error(_sentence(_FIELD_PREFIX.sub("", str(exc))))
+        except (c.ParseError, DateInputError, QueryError, StateLookupError) as exc:
             reply = _error(_sentence(str(exc)))
         return dataclasses.replace(reply, command=command)
 
@@ -211,7 +217,8 @@ class Conversation:
             case c.Calendar(state=state, as_of=as_of):
                 return _calendar(service, state, as_of)
             case c.RecordHelp():
-                actor.require_recorder()
+                if not actor.role.can_record():
+                    return _refused(_record_refusal(actor))
                 return _record_help()
             case c.Record():
                 return self._preview(command, actor)
@@ -348,11 +355,10 @@ class Conversation:
             media_type="text/csv",
             caption=f"{answer.title}: {len(answer.rows)} rows ({answer.context_line()})",
         )
-        return Reply(
-            title=f"CSV: {answer.title}",
-            text=(f"{len(answer.rows)} rows; {answer.context_line()}.",),
-            attachments=(attachment,),
-        )
+        text = [f"{len(answer.rows)} rows; {answer.context_line()}."]
+        if answer.sources:
+            text.append(_sources_line(answer.sources))
+        return Reply(title=f"CSV: {answer.title}", text=tuple(text), attachments=(attachment,))
 
     # --- choosing among States --------------------------------------------------------------
 
@@ -583,7 +589,7 @@ def _report(service: TrackerService, start: date, end: date, known_at: datetime 
     context = f"as of {end.isoformat()}; {report.knowledge_text}"
     return Reply(
         title=f"{report.title}, {report.period_text}",
-        text=(f"{context}.", "Sources: " + "; ".join(report.sources[:3]) + _more(report.sources)),
+        text=(f"{context}.", _sources_line(report.sources)),
         attachments=(
             Attachment(
                 filename=name,
@@ -596,8 +602,9 @@ def _report(service: TrackerService, start: date, end: date, known_at: datetime 
     )
 
 
-def _more(items: Sequence[str], shown: int = 3) -> str:
-    return f" and {len(items) - shown} more" if len(items) > shown else ""
+def _sources_line(sources: Sequence[str], shown: int = 3) -> str:
+    more = f" and {len(sources) - shown} more" if len(sources) > shown else ""
+    return "Sources: " + "; ".join(sources[:shown]) + more
 
 
 def _chart(
