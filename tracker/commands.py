@@ -96,6 +96,16 @@ class Unsubscribe(Command):
 
 
 @dataclass(frozen=True)
+class ShowReminders(Command):
+    name: ClassVar[str] = "reminders"
+
+
+@dataclass(frozen=True)
+class FocalPoint(Command):
+    name: ClassVar[str] = "focalpoint"
+
+
+@dataclass(frozen=True)
 class Count(Command):
     name: ClassVar[str] = "count"
     what: str
@@ -428,16 +438,30 @@ COMMANDS: tuple[CommandInfo, ...] = (
     ),
     CommandInfo(
         "subscribe",
-        "/subscribe",
-        "Get reminders of coming deadlines here",
-        "/subscribe",
+        "/subscribe [all|reports|extensions|meetings|STATE]",
+        "Get reminders of coming deadlines in this chat",
+        "/subscribe Lao PDR",
         audience="reminders",
     ),
     CommandInfo(
         "unsubscribe",
-        "/unsubscribe",
-        "Stop the reminders",
-        "/unsubscribe",
+        "/unsubscribe [all|TOPIC|STATE]",
+        "Stop reminders in this chat (all, or one topic or State)",
+        "/unsubscribe all",
+        audience="reminders",
+    ),
+    CommandInfo(
+        "reminders",
+        "/reminders",
+        "This chat's reminder subscriptions and the reminders due next",
+        "/reminders",
+        audience="reminders",
+    ),
+    CommandInfo(
+        "focalpoint",
+        "/focalpoint STATE [off]",
+        "Make this chat a State's focal-point chat for reminders (admins)",
+        "/focalpoint Lao PDR",
         audience="reminders",
     ),
     CommandInfo("whoami", "/whoami", "Your user id and role", "/whoami"),
@@ -1057,6 +1081,8 @@ _PARSERS: dict[str, Callable[[str, date], Command]] = {
     "whoami": _no_arguments(WhoAmI()),
     "subscribe": _no_arguments(Subscribe()),
     "unsubscribe": _no_arguments(Unsubscribe()),
+    "reminders": _no_arguments(ShowReminders()),
+    "focalpoint": _no_arguments(FocalPoint()),
     "count": _parse_count,
     "state": _parse_state,
     "overdue": _parse_overdue,

@@ -204,7 +204,7 @@ class Conversation:
                 return self._help(topic, actor)
             case c.WhoAmI():
                 return _whoami(actor)
-            case c.Subscribe() | c.Unsubscribe():
+            case c.Subscribe() | c.Unsubscribe() | c.ShowReminders() | c.FocalPoint():
                 return self._reminders_elsewhere()
             case c.Export(query=query):
                 return self._export(query, actor)
@@ -640,6 +640,7 @@ def _calendar(service: TrackerService, state: str | None, as_of: date | None) ->
     from tracker import outputs  # see _report
 
     ics = outputs.calendar_ics(service, iso3, as_of)
+    listed = outputs.deadlines(service, outputs.ICS_HORIZON_DAYS, as_of, None, iso3)
     day = as_of or service.today()
     who = "all States Parties" if iso3 is None else f"{display_name(iso3)} ({iso3})"
     moment = service.clock.now()
@@ -647,7 +648,10 @@ def _calendar(service: TrackerService, state: str | None, as_of: date | None) ->
     context = f"from {day.isoformat()}; data as recorded up to {iso_utc(min(up_to, moment))}"
     return Reply(
         title=f"Calendar of coming deadlines: {who}",
-        text=(f"{context}. Open the file to add the deadlines to your calendar.",),
+        text=(
+            f"{context}. {len(listed.rows)} deadlines; open the file to add them to your calendar.",
+            _sources_line(listed.sources),
+        ),
         attachments=(
             Attachment(
                 filename=f"ccm-deadlines-{(iso3 or 'all').lower()}.ics",

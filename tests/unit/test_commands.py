@@ -270,3 +270,51 @@ def test_the_conversation_turns_a_record_into_one_event_only_when_confirmed(
     assert conversation.handle(confirm, recorder).status == "error"
     assert conversation.handle(cancel, recorder).status == "error"
     assert store.head_position() == before + 1
+
+
+def test_every_record_kind_is_previewed_then_stored_with_who_recorded_it(
+    conversation: Conversation,
+) -> None:
+    """Report, deposit, compliance, extension requested and decided, correction, retraction."""
+    admin = Actor("console:coordinator", Role.ADMIN)
+    store = conversation.service.store
+
+    def record(text: str) -> Reply:
+        preview = conversation.handle(text, admin)
+        assert preview.status == "preview", render_plain(preview)
+        stored = conversation.handle(preview.choices[0].command, admin)
+        assert stored.status == "stored", render_plain(stored)
+        return stored
+
+    before = store.head_position()
+    record("record initial-report Comoros on 2025-10-01 source ISU note 2025-10-02")
+    record("record deposit Angola ratification on 2025-10-15 source C.N.500.2025.TREATIES-XXVI.6")
+    record(
+        "record extension-request Lao article 4 meeting 13MSP deadline 2030-08-01 "
+        "on 2025-01-10 source CCM/MSP/2025/4"
+    )
+    record(
+        "record extension-decision Laos article 4 meeting 13MSP granted 2030-08-01 "
+        "on 2025-09-12 source CCM/MSP/2025/6"
+    )
+    record("record compliance Lao article 4 on 2025-10-20 source CCM/MSP/2025/7")
+    state = conversation.handle("export state Comoros", admin)
+    rows = state.attachments[0].content.decode().splitlines()
+    report_id = next(r for r in rows if "initial Article 7 report" in r).split(",")[-1]
+    record(
+        f"record correction {report_id} date 2025-09-30 reason the note gives the day before "
+        "source ISU note 2025-10-02"
+    )
+    record(f"record retraction {report_id} reason entered twice source ISU email 2025-10-03")
+    new = list(store.read_all(after=before))
+    assert [e.type for e in new] == [
+        "report.initial.submitted",
+        "state.consent_deposited",
+        "extension.requested",
+        "extension.decided",
+        "compliance.declared",
+        "event.corrected",
+        "event.retracted",
+    ]
+    assert {e.recorded_by for e in new} == {"console:coordinator"}
+    assert new[5].stream == new[6].stream == "ccm:state:COM"  # a correction joins its target
