@@ -1,0 +1,1 @@
+"""Fault tests: crashes, concurrent writers, bad input, secrets, backup round trips."""
