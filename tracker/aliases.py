@@ -164,7 +164,7 @@ class Ambiguous(StateLookupError):
 
     def __init__(self, text: str, candidates: tuple[Candidate, ...]) -> None:
         listed = ", ".join(f"{c.name} ({c.iso3})" for c in candidates)
-        super().__init__(text, candidates, f"{text!r} could mean several States: {listed}")
+        super().__init__(text, candidates, f"{_quoted(text)} could mean several States: {listed}")
 
 
 class UnknownState(StateLookupError):
@@ -175,7 +175,17 @@ class UnknownState(StateLookupError):
             hint = "nearest: " + ", ".join(f"{c.name} ({c.iso3})" for c in candidates)
         else:
             hint = "use the English short name or the ISO 3166 alpha-3 code, e.g. LAO"
-        super().__init__(text, candidates, f"{text!r} is not a known State ({hint})")
+        super().__init__(text, candidates, f"{_quoted(text)} is not a known State ({hint})")
+
+
+#: Longest name echoed back whole in an error; longer input is clipped, not repeated in full.
+_ECHO_LIMIT = 80
+
+
+def _quoted(text: str) -> str:
+    if len(text) <= _ECHO_LIMIT:
+        return repr(text)
+    return f"{text[:_ECHO_LIMIT]!r}… ({len(text)} characters)"
 
 
 # --- normalisation --------------------------------------------------------------------------

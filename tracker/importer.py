@@ -377,21 +377,41 @@ def _flat_value(payload_cls: type | None, field: str, value: str) -> Any:
     if payload_cls is not None and _is_sequence_field(payload_cls, field):
         # A list in one cell: "A;B;J" (or commas), the way people type it in a spreadsheet.
         return [part.strip() for part in re.split(r"[;,]", value) if part.strip()]
+    if (
+        payload_cls is not None
+        and re.fullmatch(r"\d+", value)
+        and _is_int_choice(payload_cls, field)
+    ):
+        # pydantic compares a Literal[3, 4, 5] field with the text "4" and refuses it.
+        return int(value)
     return value
 
 
-def _is_sequence_field(payload_cls: type, field: str) -> bool:
+def _field_options(payload_cls: type, field: str) -> tuple[Any, ...]:
+    """The types a payload field accepts (the members of a union, or the one type)."""
     fields: Mapping[str, Any] = getattr(payload_cls, "model_fields", {})
     info = fields.get(field)
     if info is None:
-        return False
+        return ()
     annotation = info.annotation
-    options = (
-        typing.get_args(annotation)
-        if typing.get_origin(annotation) in (typing.Union, types.UnionType)
-        else (annotation,)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return typing.get_args(annotation)
+    return (annotation,)
+
+
+def _is_sequence_field(payload_cls: type, field: str) -> bool:
+    return any(
+        typing.get_origin(option) in (tuple, list) for option in _field_options(payload_cls, field)
     )
-    return any(typing.get_origin(option) in (tuple, list) for option in options)
+
+
+def _is_int_choice(payload_cls: type, field: str) -> bool:
+    """A field such as `article: Literal[3, 4, 5]`."""
+    return any(
+        typing.get_origin(option) is Literal
+        and all(isinstance(arg, int) for arg in typing.get_args(option))
+        for option in _field_options(payload_cls, field)
+    )
 
 
 @dataclass
@@ -408,6 +428,7 @@ class _Builder:
         self.refused: list[Issue] = []
         self.warnings: list[Issue] = []
         self._first_seen: dict[uuid.UUID, int] = {}
+        self._by_id: dict[uuid.UUID, Event] = {}
 
     def add(self, number: int, record: _Record) -> None:
         try:
@@ -419,10 +440,21 @@ class _Builder:
             return
         first = self._first_seen.setdefault(event.event_id, number)
         if first != number:
+            if _content(event) != _content(self._by_id[event.event_id]):
+                self.refused.append(
+                    Issue(
+                        self.unit,
+                        number,
+                        f"event_id: {event.event_id} is already used by {self.unit} {first} "
+                        "for a different event; give each event its own id",
+                    )
+                )
+                return
             self.warnings.append(
                 Issue(self.unit, number, f"same event as {self.unit} {first}; counted once")
             )
             return
+        self._by_id[event.event_id] = event
         self.events.append(event)
 
     def _event(self, number: int, record: dict[str, Any]) -> Event:
@@ -490,6 +522,11 @@ class _Builder:
             return default_stream(event.payload, self.convention)
         except InvalidEvent as exc:
             raise _Refused(str(exc)) from None
+
+
+def _content(event: Event) -> dict[str, Any]:
+    """What makes two rows the same event (the knowledge time may default to "now" per row)."""
+    return event.model_dump(exclude={"recorded_at"})
 
 
 def _unknown_type(type_name: str) -> str:
