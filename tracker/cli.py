@@ -241,9 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _feature_commands() -> list[Callable[[SubParsers[argparse.ArgumentParser]], None]]:
     """Subcommands that live next to the feature they drive, one registration each."""
-    from tracker import cli_audit, cli_chat, cli_outputs
+    from tracker import cli_audit, cli_chat, cli_outputs, cli_reminders
 
-    return [cli_audit.register, cli_outputs.register, cli_chat.register]
+    return [cli_audit.register, cli_outputs.register, cli_chat.register, cli_reminders.register]
 
 
 def _as_of(args: argparse.Namespace, today: date) -> date | None:
