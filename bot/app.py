@@ -33,7 +33,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import formatting
+from bot import formatting, reminders
 from bot.access import Access
 from bot.handlers import Handlers
 from tracker.bootstrap import Tracker, build
@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 TELEGRAM_BOT_API = "https://api.telegram.org/bot"
 #: Whether bot/reminders.py is installed: /subscribe and /unsubscribe are listed only then.
-REMINDERS = False
+REMINDERS = True
 #: Logger families that may see Bot API URLs (and so the token), at DEBUG if not before.
 URL_LOGGERS = ("httpx", "httpcore", "telegram", "bot")
 
@@ -169,6 +169,7 @@ def register_features(
 ) -> None:
     """Handlers that live with their feature (reminders: /subscribe, /unsubscribe and the
     JobQueue sweep). Each feature adds its one line here."""
+    reminders.install(application, tracker)
 
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
