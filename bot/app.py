@@ -36,7 +36,7 @@ from telegram.ext import (
 from bot import formatting, reminders
 from bot.access import Access
 from bot.handlers import Handlers
-from tracker.bootstrap import Tracker, build
+from tracker.bootstrap import Tracker
 from tracker.commands import COMMANDS
 from tracker.config import RedactingFilter, Settings
 from tracker.conversation import Conversation
@@ -245,14 +245,10 @@ def run_bot(tracker: Tracker) -> int:
 
 
 def main() -> int:
-    """`python -m bot.app`: settings from the environment, then run the bot."""
-    settings = Settings()
-    settings.configure_logging()
-    tracker = build(settings)
-    try:
-        return run_bot(tracker)
-    finally:
-        tracker.close()
+    """`python -m bot.app`: the same as `tracker bot` (settings, logging and errors alike)."""
+    from tracker.cli import main as tracker_main
+
+    return tracker_main(["bot"])
 
 
 if __name__ == "__main__":
