@@ -33,14 +33,20 @@ def published_figures(
     ledger: Ledger, period_start: date | None = None, period_end: date | None = None
 ) -> tuple[PublishedFigure, ...]:
     """Published figures, by figure name; with a period, only those whose own period lies
-    within it (a figure recorded without a period matches only an unfiltered call)."""
+    within it, and "to date" figures (no start) whose end lies within it. A figure recorded
+    without any period matches only an unfiltered call."""
     figures = []
     for event in ledger.aggregates.values():
         payload = cast(AggregatePublished, event.payload)
         if period_start is not None or period_end is not None:
-            if payload.period_start is None or payload.period_end is None:
+            if payload.period_end is None:
                 continue
-            if period_start is not None and payload.period_start < period_start:
+            # A figure with no start is a "to date" total: it belongs to the period its end
+            # date falls in (e.g. "65 States Parties have adopted national measures").
+            if (
+                period_start is not None
+                and (payload.period_start or payload.period_end) < period_start
+            ):
                 continue
             if period_end is not None and payload.period_end > period_end:
                 continue

@@ -12,7 +12,6 @@ from typing import Literal
 
 from projections.deadlines import Deadline, upcoming_deadlines
 from projections.indicators import Period
-from tracker import charts
 from tracker.aliases import display_name
 from tracker.answers import Answer, Cell, cell
 from tracker.calendar_export import deadlines_ics
@@ -58,6 +57,9 @@ def chart_png(
     known = service.known(moment)
     knowledge = f"As of {day.isoformat()}; data as recorded up to "
     knowledge += _recorded(known.recorded_up_to, moment)
+    # matplotlib takes about a second to import: only the commands that draw pay for it.
+    from tracker import charts
+
     if what == "membership":
         return charts.membership_chart(known.ledger, day, knowledge)
     if what == "reports":

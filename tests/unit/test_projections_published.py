@@ -47,3 +47,16 @@ def test_coverage_declarations_can_be_read_by_subject(build: Build) -> None:
 
     assert (annual.year_covered, annual.period_end) == (2023, date(2024, 6, 30))
     assert len(coverage_declarations(ledger)) == 2
+
+
+def test_a_to_date_figure_belongs_to_the_period_its_end_falls_in(build: Build) -> None:
+    ledger = Ledger.from_events(
+        [
+            build.aggregate("national_measures", 65, "65 SPs to date", None, date(2024, 6, 30)),
+            build.aggregate("older_total", 60, "60 SPs to date", None, date(2023, 6, 30)),
+        ]
+    )
+
+    in_period = published_figures(ledger, *PERIOD)
+
+    assert [(f.figure, f.value) for f in in_period] == [("national_measures", 65)]
