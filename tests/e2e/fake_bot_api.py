@@ -278,7 +278,7 @@ class FakeBotApi:
         self,
         method: str,
         count: int = 1,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
         where: Callable[[ApiCall], bool] | None = None,
         ok_only: bool = True,
     ) -> list[ApiCall]:
