@@ -171,7 +171,7 @@ def _read(stdin: TextIO, out: TextIO, interactive: bool) -> str | None:
     if interactive and stdin is sys.stdin:
         try:
             return input(PROMPT)  # line editing and history on a terminal
-        except EOFError:
+        except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C at the prompt: leave quietly
             return None
     if interactive:
         out.write(PROMPT)

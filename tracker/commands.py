@@ -515,12 +515,12 @@ RECORD_KINDS: tuple[tuple[RecordKind, str, str], ...] = (
     (
         "correction",
         "/record correction EVENT-ID date DATE reason TEXT source SOURCE",
-        "/record correction 0b7c…e1 date 2024-04-29 reason misread date source CCM/MSP/2024/7",
+        "/record correction EVENT-ID date 2024-04-29 reason misread date source CCM/MSP/2024/7",
     ),
     (
         "retraction",
         "/record retraction EVENT-ID reason TEXT source SOURCE",
-        "/record retraction 0b7c…e1 reason duplicate entry source ISU email 2025-01-10",
+        "/record retraction EVENT-ID reason duplicate entry source ISU email 2025-01-10",
     ),
 )
 

@@ -574,6 +574,8 @@ def _record_help() -> Reply:
         text=(
             "Dates as usual (2024-06-30, 30 June 2024, today). The source is the document "
             "symbol or URL the fact comes from; it goes last.",
+            "Event ids for corrections are listed with each fact under /state NAME (and in "
+            "/export state NAME) for recorders.",
         ),
     )
 
