@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MIGRATIONS_DIR",
+    "BadDatabaseURL",
     "Base",
     "EventRow",
     "NotMigrated",
@@ -198,6 +199,13 @@ class NotMigrated(StoreUnavailable):
     """The database has no event tables yet (or the file does not exist): run the migrations."""
 
 
+class BadDatabaseURL(StoreUnavailable, ValueError):
+    """The database URL (or schema) cannot be used as given; the message never shows a password.
+
+    A StoreUnavailable, so front ends report it like any unreachable store instead of crashing.
+    """
+
+
 # --- engines ------------------------------------------------------------------------------------
 
 
@@ -212,11 +220,13 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if schema is not None:
-            raise ValueError("schema applies to PostgreSQL only; SQLite keeps one file per store")
+            raise BadDatabaseURL(
+                "schema applies to PostgreSQL only; SQLite keeps one file per store"
+            )
         return _sqlite_engine(parsed)
     if backend == "postgresql":
         return _postgres_engine(parsed, schema)
-    raise ValueError(
+    raise BadDatabaseURL(
         f"unsupported database {backend!r} in {_masked(parsed)}: use sqlite:///PATH or "
         "postgresql+psycopg://USER@HOST:PORT/DB"
     )
@@ -225,9 +235,10 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
 def _parse_url(url: str) -> URL:
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        # The text may hold a password in an unparseable shape: never echo it.
-        raise ValueError(
+    except (ArgumentError, ValueError):
+        # The text may hold a password in an unparseable shape: never echo it. (A port that is
+        # not a number raises a plain ValueError from inside SQLAlchemy.)
+        raise BadDatabaseURL(
             "not a database URL: expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
         ) from None
     if parsed.drivername == "postgresql":
@@ -291,7 +302,7 @@ def _postgres_engine(url: URL, schema: str | None) -> Engine:
         connect_args["prepare_threshold"] = None
     if schema is not None:
         if not _SCHEMA_NAME.match(schema):
-            raise ValueError(f"schema {schema!r} must be a lower-case SQL identifier")
+            raise BadDatabaseURL(f"schema {schema!r} must be a lower-case SQL identifier")
         connect_args["options"] = f"-csearch_path={schema}"
     return create_engine(
         url,
@@ -422,7 +433,13 @@ def upgrade(url: str, schema: str | None = None) -> None:
             with connection.begin():
                 lock_for_migration(connection)
                 if connection.dialect.name == "postgresql" and schema is not None:
-                    connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                    # CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
+                    # schema exists: a role given only its own schema could never upgrade.
+                    found = connection.exec_driver_sql(
+                        "SELECT 1 FROM pg_namespace WHERE nspname = %(schema)s", {"schema": schema}
+                    ).first()
+                    if found is None:
+                        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
                 command.upgrade(_alembic_config(connection), "head")
     finally:
         engine.dispose()
