@@ -45,7 +45,9 @@ def parse_users(text: str) -> dict[int, Role]:
 class Settings(BaseSettings):
     """Every setting of every front end; `.env.example` in deploy/ documents each one."""
 
-    model_config = SettingsConfigDict(env_prefix="TRACKER_", extra="ignore")
+    # An empty variable means "not set": settings files (.env.example, compose env_file) list
+    # TRACKER_TELEGRAM_TOKEN= and the like, which must not read as a token that is "".
+    model_config = SettingsConfigDict(env_prefix="TRACKER_", extra="ignore", env_ignore_empty=True)
 
     database_url: str = "sqlite:///tracker.db"
     #: PostgreSQL schema to use instead of the default search path (tests, shared servers).

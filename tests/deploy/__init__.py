@@ -1,0 +1,1 @@
+"""Deployment files (deploy/): what can be checked without Docker or systemd running."""
