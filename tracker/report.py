@@ -618,8 +618,24 @@ def document_of(source: str) -> str:
 
 def ranked_sources(sources: Iterable[str]) -> tuple[str, ...]:
     """Documents cited by `sources` ("a; b" strings are split), most cited first."""
-    counts = Counter(document_of(s) for part in sources for s in part.split("; ") if s)
+    counts = Counter(document_of(s) for part in sources for s in _split_sources(part) if s)
     return tuple(sorted(counts, key=lambda s: (-counts[s], s)))
+
+
+def _split_sources(text: str) -> list[str]:
+    """Split "a; b" at top level only: a "; " inside a parenthesised remark is not a source."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == ";" and depth <= 0 and text[i + 1 : i + 2] == " ":
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current).strip())
+    return parts
 
 
 # --- summary -----------------------------------------------------------------------------------
