@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import json
 import re
+import sys
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -43,7 +44,6 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
-    insert,
     inspect,
     select,
 )
@@ -57,8 +57,9 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from events.dates import DateRange
 from events.errors import ConcurrencyError, InvalidEvent, StoreUnavailable
-from events.schema import Event, parse_event
+from events.schema import REGISTRY, Event, parse_event
 from events.store import StreamAppend
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ _MIGRATION_LOCK_KEY = int.from_bytes(b"tt:migra", "big")
 _INSERT_BATCH = 5_000
 # Ids per IN (...) list: well under SQLite's bound-parameter limit on every version.
 _IN_CHUNK = 500
-_DEFAULT_PAGE_SIZE = 1_000
+_DEFAULT_PAGE_SIZE = 5_000
 _GC_PAUSE_THRESHOLD = 1_000
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -573,7 +574,9 @@ class SqlEventStore:
         versions = _stream_versions(connection, {part.stream for part, _ in pending})
         seen_versions.update(versions)
         planned: list[tuple[str, Event, int]] = []
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
+        as_time = _sqlite_time if not self._postgres else _pg_time
+        as_day = date.isoformat if not self._postgres else _same
         for part, events in pending:
             current = versions.get(part.stream, 0)
             if part.expected_version is not None and part.expected_version != current:
@@ -586,26 +589,30 @@ class SqlEventStore:
                         f"stored as version {current} of {part.stream!r}"
                     )
                 planned.append((key, ev, current))
+                when = ev.occurred_on
                 rows.append(
-                    {
-                        "event_id": key,
-                        "stream": part.stream,
-                        "version": current,
-                        "type": ev.type,
-                        "schema_version": ev.schema_version,
-                        "occurred_from": ev.occurred_on.not_before,
-                        "occurred_to": ev.occurred_on.not_after,
-                        "recorded_at": ev.recorded_at,
-                        "recorded_by": ev.recorded_by,
-                        "source": ev.source,
-                        "payload": ev.payload.model_dump_json(),
-                    }
+                    (
+                        key,
+                        part.stream,
+                        current,
+                        ev.type,
+                        ev.schema_version,
+                        as_day(when.not_before),
+                        as_day(when.not_after),
+                        as_time(ev.recorded_at),
+                        ev.recorded_by,
+                        ev.source,
+                        ev.payload.model_dump_json(),
+                    )
                 )
             versions[part.stream] = current
         head_before = connection.scalar(select(func.coalesce(func.max(_c.position), 0)))
-        statement = insert(_events)
+        # Straight to the driver: SQLAlchemy's per-row parameter processing cost more than the
+        # insert itself at import scale. The values are converted above exactly as the column
+        # types would (the SQLite text formats of Date and DateTime, UTC wall-clock time).
+        statement = _INSERT_SQL_PG if self._postgres else _INSERT_SQL_SQLITE
         for start in range(0, len(rows), _INSERT_BATCH):
-            connection.execute(statement, rows[start : start + _INSERT_BATCH])
+            connection.exec_driver_sql(statement, rows[start : start + _INSERT_BATCH])
         # Under the append lock every position above the old head is one of ours; matching
         # by event_id does not depend on the order a driver sends executemany rows in.
         positions: dict[str, int] = dict(
@@ -613,10 +620,7 @@ class SqlEventStore:
             .tuples()
             .all()
         )
-        return [
-            ev.model_copy(update={"version": version, "position": positions[key]})
-            for key, ev, version in planned
-        ]
+        return [_stored_copy(ev, version, positions[key]) for key, ev, version in planned]
 
     def _lost_race(
         self, appends: Sequence[StreamAppend], seen_versions: dict[str, int]
@@ -659,15 +663,16 @@ class SqlEventStore:
     def _read_pages(self, after: int, limit: int | None) -> Iterator[Event]:
         last = after
         remaining = limit
+        statement = _READ_SQL_PG if self._postgres else _READ_SQL_SQLITE
+        to_event = _pg_row_to_event if self._postgres else _sqlite_row_to_event
         while remaining is None or remaining > 0:
             size = self._page_size if remaining is None else min(self._page_size, remaining)
-            query = (
-                select(*_READ_COLUMNS).where(_c.position > last).order_by(_c.position).limit(size)
-            )
+            # Driver-level SQL: rows come from the database as they are stored (no type
+            # processing), and the trusted-row constructor builds each Event (`_trusted_event`).
             with _translate_errors(self._url), self._engine.connect() as connection:
-                rows = connection.execute(query).all()
+                rows = connection.exec_driver_sql(statement, (last, size)).tuples().all()
             for row in rows:
-                yield _row_to_event(row)
+                yield to_event(row)
             if len(rows) < size:
                 return
             last = rows[-1][0]
@@ -789,3 +794,225 @@ def _row_to_event(row: Row[Any]) -> Event:
         )
     except (InvalidEvent, ValueError) as exc:
         raise InvalidEvent(f"stored event {event_id} at position {position}: {exc}") from None
+
+
+# --- the fast paths: raw driver statements and trusted-row construction ------------------------
+
+_COLUMN_NAMES = ", ".join(column.name for column in _READ_COLUMNS)
+_INSERT_COLUMNS = (
+    "event_id, stream, version, type, schema_version, occurred_from, occurred_to, "
+    "recorded_at, recorded_by, source, payload"
+)
+_INSERT_SQL_SQLITE = f"INSERT INTO events ({_INSERT_COLUMNS}) VALUES ({', '.join(['?'] * 11)})"
+_INSERT_SQL_PG = f"INSERT INTO events ({_INSERT_COLUMNS}) VALUES ({', '.join(['%s'] * 11)})"
+_READ_SQL_SQLITE = (
+    f"SELECT {_COLUMN_NAMES} FROM events WHERE position > ? ORDER BY position LIMIT ?"
+)
+_READ_SQL_PG = f"SELECT {_COLUMN_NAMES} FROM events WHERE position > %s ORDER BY position LIMIT %s"
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _sqlite_time(value: datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime stores: UTC wall-clock time, microseconds."""
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("recorded_at must be timezone-aware")
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _pg_time(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("recorded_at must be timezone-aware")
+    return value
+
+
+#: Shared by every trusted-row Event: pydantic only reads it, and copies it before adding to
+#: it (`model_copy`), so one set serves them all instead of a 200-byte set per event.
+_EVENT_FIELDS = set(Event.model_fields)
+_new_object = object.__new__
+_set = object.__setattr__
+_SAFE_UNKNOWN = uuid.SafeUUID.unknown
+_intern = sys.intern
+#: Valid-time ranges are few (one per day and pair of days): share them.
+_RANGES: dict[tuple[Any, Any], DateRange] = {}
+_RANGES_MAX = 200_000
+
+
+def _range(lo: Any, hi: Any) -> DateRange:
+    key = (lo, hi)
+    found = _RANGES.get(key)
+    if found is None:
+        found = DateRange(
+            lo if isinstance(lo, date) else date.fromisoformat(lo),
+            hi if isinstance(hi, date) else date.fromisoformat(hi),
+        )
+        if len(_RANGES) < _RANGES_MAX:
+            _RANGES[key] = found
+    return found
+
+
+def _trusted_uuid(text: str) -> uuid.UUID:
+    value = _new_object(uuid.UUID)
+    _set(value, "int", int(text.replace("-", ""), 16))
+    _set(value, "is_safe", _SAFE_UNKNOWN)
+    return value
+
+
+def _stored_copy(event: Event, version: int, position: int) -> Event:
+    """`event` with version and position set: `model_copy(update=...)` without its cost."""
+    copy = _new_object(Event)
+    fields = dict(event.__dict__)
+    fields["version"] = version
+    fields["position"] = position
+    _set(copy, "__dict__", fields)
+    _set(copy, "__pydantic_fields_set__", event.__pydantic_fields_set__ | {"version", "position"})
+    _set(copy, "__pydantic_extra__", None)
+    _set(copy, "__pydantic_private__", None)
+    return copy
+
+
+def _trusted_event(
+    position: int,
+    event_id: str,
+    stream: str,
+    version: int,
+    type_name: str,
+    schema_version: int,
+    occurred_on: DateRange,
+    recorded_at: datetime,
+    recorded_by: str,
+    source: str,
+    payload: str,
+) -> Event:
+    """An Event from a stored row, without re-running the envelope's validators.
+
+    Rows were validated when they were appended, so only the payload goes through pydantic
+    (its JSON parser, in Rust); a payload of an older schema version, or one that does not
+    validate any more, takes the full `parse_event` path (upcasting, and an InvalidEvent that
+    names the row). The result equals what `parse_event` builds (tests/perf checks it).
+    """
+    payload_cls = REGISTRY.get(type_name)
+    if payload_cls is None or schema_version != payload_cls.SCHEMA_VERSION:
+        return _parsed(
+            position,
+            event_id,
+            stream,
+            version,
+            type_name,
+            schema_version,
+            occurred_on,
+            recorded_at,
+            recorded_by,
+            source,
+            payload,
+        )
+    try:
+        body = payload_cls.model_validate_json(payload)
+    except ValueError:
+        return _parsed(
+            position,
+            event_id,
+            stream,
+            version,
+            type_name,
+            schema_version,
+            occurred_on,
+            recorded_at,
+            recorded_by,
+            source,
+            payload,
+        )
+    event = _new_object(Event)
+    _set(
+        event,
+        "__dict__",
+        {
+            "event_id": _trusted_uuid(event_id),
+            # Shared text: a fold keeps every event, and these repeat across millions.
+            "stream": _intern(stream),
+            "version": version,
+            "position": position,
+            "type": _intern(type_name),
+            "schema_version": schema_version,
+            "occurred_on": occurred_on,
+            "recorded_at": recorded_at,
+            "recorded_by": _intern(recorded_by),
+            "source": _intern(source),
+            "payload": body,
+        },
+    )
+    _set(event, "__pydantic_fields_set__", _EVENT_FIELDS)
+    _set(event, "__pydantic_extra__", None)
+    _set(event, "__pydantic_private__", None)
+    return event
+
+
+def _parsed(
+    position: int,
+    event_id: str,
+    stream: str,
+    version: int,
+    type_name: str,
+    schema_version: int,
+    occurred_on: DateRange,
+    recorded_at: datetime,
+    recorded_by: str,
+    source: str,
+    payload: str,
+) -> Event:
+    return _row_to_event(
+        (  # type: ignore[arg-type]
+            position,
+            event_id,
+            stream,
+            version,
+            type_name,
+            schema_version,
+            occurred_on.not_before,
+            occurred_on.not_after,
+            recorded_at,
+            recorded_by,
+            source,
+            payload,
+        )
+    )
+
+
+def _sqlite_row_to_event(row: tuple[Any, ...]) -> Event:
+    recorded_at = datetime.fromisoformat(row[8] + "+00:00")  # UTC: the singleton tzinfo
+    return _trusted_event(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        _range(row[6], row[7]),
+        recorded_at,
+        row[9],
+        row[10],
+        row[11],
+    )
+
+
+def _pg_row_to_event(row: tuple[Any, ...]) -> Event:
+    recorded_at = row[8]
+    if recorded_at.tzinfo is not UTC:
+        recorded_at = recorded_at.astimezone(UTC)
+    return _trusted_event(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        _range(row[6], row[7]),
+        recorded_at,
+        row[9],
+        row[10],
+        row[11],
+    )

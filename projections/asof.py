@@ -102,6 +102,10 @@ class Knowledge:
                 out.append(original)
         return out
 
+    def original(self, key: int) -> Event | None:
+        """The admitted fact with this `event_id.int`, as first recorded."""
+        return self._originals.get(key)
+
     def corrections_of(self, event_id: uuid.UUID) -> tuple[Event, ...]:
         """The live corrections applied to a fact, in the order they apply."""
         corrections = self._corrections.get(event_id.int, {})

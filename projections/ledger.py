@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from events.schema import (
     AggregatePublished,
@@ -21,6 +21,8 @@ from events.schema import (
     ConsentDeposited,
     CoverageDeclared,
     Event,
+    EventCorrected,
+    EventRetracted,
     ExtensionDecided,
     ExtensionRequested,
     InitialReportSubmitted,
@@ -31,7 +33,7 @@ from events.schema import (
     StateSigned,
     WithdrawalNotified,
 )
-from projections.asof import Knowledge
+from projections.asof import CORRECTED, RETRACTED, Knowledge
 from projections.profile import CCM, ConventionProfile
 
 #: (article, obligation key), e.g. (4, "main").
@@ -90,6 +92,109 @@ _STATE_SLOTS: dict[str, tuple[str, Callable[[Any], Hashable] | None]] = {
 }
 _MEETING_SLOTS = {MeetingScheduled.TYPE: "scheduled", MeetingRescheduled.TYPE: "rescheduled"}
 
+#: Event types that feed State membership (signature, consent, withdrawal).
+MEMBERSHIP_TYPES = frozenset({StateSigned.TYPE, ConsentDeposited.TYPE, WithdrawalNotified.TYPE})
+#: Every type a State's record is made of.
+STATE_TYPES = frozenset(_STATE_SLOTS)
+MEETING_TYPES = frozenset(_MEETING_SLOTS)
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Which facts a question reads: these event types, about these States (None: all).
+
+    Types that are not about a State (meetings, aggregates, coverage) ignore `states`.
+    """
+
+    types: frozenset[str]
+    states: frozenset[str] | None = None
+
+
+#: What a question reads, as a union of slices; None means everything.
+Need = tuple[Slice, ...]
+
+
+class _Index:
+    """Where every event of the ledger of everything known sits, for `Ledger.as_known_at`.
+
+    Sequence numbers (the order `apply` saw the events: position order) are kept per
+    (type, State) for facts and per target for retractions and corrections.
+    """
+
+    __slots__ = ("by_target", "by_type", "mobile", "seen")
+
+    def __init__(self) -> None:
+        self.seen: list[Event] = []
+        #: type -> State (None for facts about no State) -> sequence numbers.
+        self.by_type: dict[str, dict[str | None, list[int]]] = {}
+        #: target event_id.int -> sequence numbers of the retractions/corrections naming it.
+        self.by_target: dict[int, list[int]] = {}
+        #: Ids of facts a payload correction names: it may move them to another State.
+        self.mobile: set[int] = set()
+
+    def add(self, event: Event) -> None:
+        seq = len(self.seen)
+        self.seen.append(event)
+        type_name = event.type
+        payload: Any = event.payload
+        if type_name in (RETRACTED, CORRECTED):
+            target = cast(EventRetracted | EventCorrected, payload).target_event_id.int
+            found = self.by_target.get(target)
+            if found is None:
+                found = self.by_target[target] = []
+            found.append(seq)
+            if type_name == CORRECTED and cast(EventCorrected, payload).payload:
+                self.mobile.add(target)
+            return
+        state: str | None = payload.state if type_name in STATE_TYPES else None
+        per_state = self.by_type.get(type_name)
+        if per_state is None:
+            per_state = self.by_type[type_name] = {}
+        found = per_state.get(state)
+        if found is None:
+            found = per_state[state] = []
+        found.append(seq)
+
+    def select(self, need: Need, original: Callable[[int], Event | None]) -> list[Event]:
+        """The events a ledger needs to answer `need` exactly, in the order they were seen."""
+        chosen: set[int] = set()
+        by_type = self.by_type
+        wanted: set[str] = set()
+        for part in need:
+            for type_name in part.types:
+                wanted.add(type_name)
+                per_state = by_type.get(type_name)
+                if not per_state:
+                    continue
+                if part.states is None or type_name not in STATE_TYPES:
+                    for seqs in per_state.values():
+                        chosen.update(seqs)
+                else:
+                    for iso3 in part.states:
+                        chosen.update(per_state.get(iso3, ()))
+        seen = self.seen
+        # A fact a payload correction names may be about another State by now: offer it to
+        # every slice of its type (its type never changes, so filtering by type stays exact).
+        for key in self.mobile:
+            fact = original(key)
+            if fact is None or fact.type not in wanted:
+                continue
+            state = getattr(fact.payload, "state", None)
+            seqs = by_type.get(fact.type, {}).get(state, [])
+            chosen.update(seq for seq in seqs if seen[seq] is fact)
+        # Retractions and corrections of what was chosen, and of those, transitively.
+        by_target = self.by_target
+        pending = [seen[seq].event_id.int for seq in chosen]
+        while pending:
+            metas = by_target.get(pending.pop())
+            if metas is None:
+                continue
+            for seq in metas:
+                if seq not in chosen:
+                    chosen.add(seq)
+                    pending.append(seen[seq].event_id.int)
+        return [seen[seq] for seq in sorted(chosen)]
+
 
 class Ledger:
     """The folded state of every event of one convention known at `known_at`."""
@@ -104,6 +209,8 @@ class Ledger:
         self.coverage: Facts = {}
         #: Position of the last event passed to `apply` (known or not): where to resume reading.
         self.position: int | None = None
+        # Only the ledger of everything known keeps an index (see `as_known_at`).
+        self._index: _Index | None = _Index() if known_at is None else None
 
     @classmethod
     def from_events(
@@ -136,6 +243,8 @@ class Ledger:
             self.position = event.position
         if not event.stream.startswith(self._stream_prefix):
             return  # another convention's event
+        if self._index is not None:
+            self._index.add(event)
         changes = self._knowledge.admit(event)
         if changes is None:
             bucket = self._bucket(event, create=True)
@@ -155,6 +264,22 @@ class Ledger:
     def corrections_of(self, event_id: uuid.UUID) -> tuple[Event, ...]:
         """Corrections in effect on a fact, oldest first (for showing where a value came from)."""
         return self._knowledge.corrections_of(event_id)
+
+    def as_known_at(self, known_at: datetime, need: Need | None = None) -> Ledger:
+        """The ledger as known at `known_at`, folded from this ledger's events in memory.
+
+        Only the ledger of everything known (``known_at=None``) can do this. With `need`, the
+        result holds only the facts of those slices (and the retractions and corrections that
+        bear on them), and equals ``Ledger.from_events(every event, known_at)`` on them: a
+        fact's effective version depends only on the fact and on the retractions and
+        corrections that name it, directly or through one another. Other slots are empty,
+        and `problems` lists only the problems of the events taken.
+        """
+        index = self._index
+        if index is None:
+            raise ValueError("only the ledger of everything known can fold another knowledge time")
+        events = list(index.seen) if need is None else index.select(need, self._knowledge.original)
+        return Ledger.from_events(events, known_at, self.profile)
 
     def _bucket(self, event: Event, create: bool) -> Facts | None:
         payload: Any = event.payload

@@ -8,14 +8,18 @@ time folds a ledger filtered to that time (cached until new events arrive). Ever
 
 from __future__ import annotations
 
+import gc
 import threading
+from array import array
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import cast
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol, cast
 
-from events.schema import Event
+from events.schema import CoverageDeclared, Event, InitialReportSubmitted
 from events.store import EventStore
 from projections import extensions as ext
 from projections import membership as mem
@@ -23,7 +27,7 @@ from projections import obligations as obl
 from projections import reporting as rep
 from projections.indicators import Indicator, Period
 from projections.indicators import indicators as compute_indicators
-from projections.ledger import Ledger
+from projections.ledger import MEETING_TYPES, MEMBERSHIP_TYPES, STATE_TYPES, Ledger, Need, Slice
 from projections.meetings import meetings
 from projections.profile import CCM, ConventionProfile
 from projections.published import published_figures
@@ -65,60 +69,191 @@ class KnownLedger:
     recorded_up_to: datetime | None
 
 
+@dataclass
+class SavedLedger:
+    """What a checkpoint holds: the ledger of everything known up to `ledger.position`, and
+    the knowledge time of every event read so far (microseconds since the epoch, UTC)."""
+
+    ledger: Ledger
+    recorded: array[int]
+    latest_recorded: datetime | None
+
+
+class CheckpointStore(Protocol):
+    """Where the service keeps its ledger between runs (see tracker/stores/checkpoints.py).
+
+    A checkpoint is keyed by (projection, position, code version); the store answers only with
+    checkpoints of the running code and throws the others away.
+    """
+
+    def load(self, projection: str, max_position: int) -> SavedLedger | None: ...
+
+    def save(self, projection: str, saved: SavedLedger) -> None: ...
+
+
+#: Slices of the ledger the fast as-of questions read (see `Ledger.as_known_at`).
+_MEMBERSHIP = Slice(MEMBERSHIP_TYPES)
+_INITIAL = Slice(MEMBERSHIP_TYPES | {InitialReportSubmitted.TYPE, CoverageDeclared.TYPE})
+_MEETINGS = Slice(MEETING_TYPES)
+
+
+def _state_need(iso3: str) -> Need:
+    """A State's profile and timeline: its own facts, every State's membership and initial
+    report (the overdue list it is checked against), and the meetings."""
+    return (_INITIAL, _MEETINGS, Slice(STATE_TYPES, frozenset({iso3})))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+#: Folds at least this large are followed by gc.freeze(): the ledger is long-lived, and full
+#: collections that walk it would stall later queries for as long as a fold.
+_FREEZE_AFTER = 50_000
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic collections during a fold: it allocates many objects that all stay alive,
+    so CPython would otherwise keep walking the growing ledger (measured: half the fold)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 class TrackerService:
     """The tracker's query and command API over one event store."""
 
-    def __init__(self, store: EventStore, clock: Clock, profile: ConventionProfile = CCM) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        clock: Clock,
+        profile: ConventionProfile = CCM,
+        checkpoints: CheckpointStore | None = None,
+        checkpoint_every: int | None = 200_000,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.profile = profile
+        self.checkpoints = checkpoints
+        #: After this many events folded since the last checkpoint, save one (None: never).
+        self.checkpoint_every = checkpoint_every
         self._lock = threading.Lock()
         self._latest = Ledger(None, profile)
         self._latest_recorded: datetime | None = None
-        self._past: OrderedDict[datetime, KnownLedger] = OrderedDict()
+        # Knowledge time of every event read, for `recorded_up_to` at an earlier time.
+        self._recorded: array[int] = array("q")
+        self._recorded_sorted: list[int] | None = None
+        self._started = False
+        self._since_checkpoint = 0
+        self._past: OrderedDict[tuple[datetime, Need | None], KnownLedger] = OrderedDict()
 
     # --- ledgers -----------------------------------------------------------------------------
 
+    @property
+    def projection(self) -> str:
+        """The checkpoint key of this service's ledger."""
+        return f"ledger:{self.profile.key}"
+
     def refresh(self) -> int:
-        """Fold events appended since the last call; returns how many were new."""
+        """Fold events appended since the last call; returns how many were new.
+
+        The first call starts from the newest checkpoint, when a checkpoint store is given.
+        """
         with self._lock:
+            if not self._started:
+                self._started = True
+                self._load_checkpoint()
             new = 0
-            for event in self.store.read_all(after=self._latest.position or 0):
-                self._latest.apply(event)
-                if self._latest_recorded is None or event.recorded_at > self._latest_recorded:
-                    self._latest_recorded = event.recorded_at
-                new += 1
+            latest = self._latest_recorded
+            recorded = self._recorded
+            ledger = self._latest
+            with _gc_paused():
+                for event in self.store.read_all(after=ledger.position or 0):
+                    ledger.apply(event)
+                    at = event.recorded_at
+                    recorded.append(_micros(at))
+                    if latest is None or at > latest:
+                        latest = at
+                    new += 1
+            self._latest_recorded = latest
             if new:
                 self._past.clear()  # an import may carry past knowledge times
+                self._recorded_sorted = None
+                self._since_checkpoint += new
+                if new >= _FREEZE_AFTER:
+                    gc.freeze()
+                every = self.checkpoint_every
+                if self.checkpoints is not None and every and self._since_checkpoint >= every:
+                    self._save_checkpoint()
             return new
 
-    def known(self, known_at: datetime | None = None) -> KnownLedger:
-        """The ledger as known at `known_at` (default: now)."""
+    def save_checkpoint(self) -> None:
+        """Store the ledger as folded so far (a no-op without a checkpoint store)."""
+        self.refresh()
+        with self._lock:
+            self._save_checkpoint()
+
+    def _save_checkpoint(self) -> None:
+        if self.checkpoints is None or self._latest.position is None:
+            return
+        saved = SavedLedger(self._latest, self._recorded, self._latest_recorded)
+        self.checkpoints.save(self.projection, saved)
+        self._since_checkpoint = 0
+
+    def _load_checkpoint(self) -> None:
+        if self.checkpoints is None:
+            return
+        with _gc_paused():
+            saved = self.checkpoints.load(self.projection, self.store.head_position())
+        if saved is None or saved.ledger.profile != self.profile:
+            return
+        self._latest = saved.ledger
+        self._recorded = saved.recorded
+        self._latest_recorded = saved.latest_recorded
+        gc.freeze()
+
+    def known(self, known_at: datetime | None = None, need: Need | None = None) -> KnownLedger:
+        """The ledger as known at `known_at` (default: now).
+
+        At an earlier knowledge time the ledger is folded in memory from the events already
+        read; `need` (the slices a question reads, see `projections.ledger.Slice`) folds only
+        those, and the other slots of that ledger are then empty.
+        """
         self.refresh()
         moment = known_at or self.clock.now()
         latest = self._latest_recorded
         if latest is None or moment >= latest:
             return KnownLedger(self._latest, latest)
+        key = (moment, need)
         with self._lock:
-            cached = self._past.get(moment)
+            cached = self._past.get(key)
             if cached is not None:
-                self._past.move_to_end(moment)
+                self._past.move_to_end(key)
                 return cached
-        newest: list[datetime] = []
-
-        def tracked(events: Iterable[Event]) -> Iterator[Event]:
-            for event in events:
-                if event.recorded_at <= moment and (not newest or event.recorded_at > newest[0]):
-                    newest[:] = [event.recorded_at]
-                yield event
-
-        ledger = Ledger.from_events(tracked(self.store.read_all()), moment, self.profile)
-        known = KnownLedger(ledger, newest[0] if newest else None)
+            ledger = self._latest
+            up_to = self._recorded_up_to(moment)
+        known = KnownLedger(ledger.as_known_at(moment, need), up_to)
         with self._lock:
-            self._past[moment] = known
+            self._past[key] = known
             while len(self._past) > 8:
                 self._past.popitem(last=False)
         return known
+
+    def _recorded_up_to(self, moment: datetime) -> datetime | None:
+        """The newest knowledge time of an event read so far that is not after `moment`."""
+        ordered = self._recorded_sorted
+        if ordered is None:
+            ordered = self._recorded_sorted = sorted(self._recorded)
+        at = bisect_right(ordered, _micros(moment))
+        return None if at == 0 else _EPOCH + timedelta(microseconds=ordered[at - 1])
 
     def today(self) -> date:
         return self.clock.now().date()
@@ -142,7 +277,7 @@ class TrackerService:
         if key not in mem.COUNTS:
             raise QueryError(f"cannot count {what!r}: choose one of {', '.join(mem.COUNTS)}")
         day, moment = self._times(as_of, known_at)
-        known = self.known(moment)
+        known = self.known(moment, (_MEMBERSHIP,))
         result = mem.count(known.ledger, cast(mem.CountWhat, key), day)
         date_label = {"parties": "deposit_date", "bound": "entry_into_force"}.get(
             key, "withdrawal_effective" if key == "withdrawn" else "date"
@@ -183,7 +318,7 @@ class TrackerService:
     ) -> Answer:
         """Initial Article 7 reports overdue at a date (due 180 days after entry into force)."""
         day, moment = self._times(as_of, known_at)
-        known = self.known(moment)
+        known = self.known(moment, (_INITIAL,))
         items = rep.overdue_initial(known.ledger, day)
         rows = tuple(
             {
@@ -558,7 +693,7 @@ class TrackerService:
         resolution = self.resolve_state(name)
         iso3 = resolution.iso3
         day, moment = self._times(as_of, known_at)
-        known = self.known(moment)
+        known = self.known(moment, _state_need(iso3))
         profile = state_profile(known.ledger, iso3, day)
         status = profile.status
         entries = [e for e in timeline(known.ledger, iso3) if e.occurred_on.not_before <= day]
