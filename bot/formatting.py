@@ -38,6 +38,11 @@ REFUSAL = (
 ERROR = (
     "Sorry, something went wrong while answering; it has been logged. Please try again in a moment."
 )
+#: When the database cannot be reached (events.errors.StoreUnavailable): nothing was stored.
+UNAVAILABLE = (
+    "The tracker's database is temporarily unavailable, so nothing was answered or stored. "
+    "Please try again in a minute."
+)
 EXPIRED = "This button has expired; send the command again."
 NOT_YOURS = "These buttons belong to someone else's question."
 LABEL_PREVIOUS = "◀"

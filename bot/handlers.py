@@ -28,6 +28,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import formatting
 from bot.access import Access
+from events.errors import StoreUnavailable
 from tracker.conversation import Conversation, Reply
 from tracker.recording import Actor
 
@@ -135,13 +136,22 @@ class Handlers:
             await self.send(context.bot, chat_id, reply)
 
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log the traceback and tell the user something went wrong; the bot keeps running."""
+        """Log the traceback and tell the user something went wrong; the bot keeps running.
+
+        A database that cannot be reached is said as such: the pool reconnects by itself
+        once it is back, so trying again later is the right advice.
+        """
         update_id = update.update_id if isinstance(update, Update) else None
-        logger.error("error while handling update %s", update_id, exc_info=context.error)
+        unavailable = isinstance(context.error, StoreUnavailable)
+        if unavailable:
+            logger.warning("database unavailable for update %s: %s", update_id, context.error)
+        else:
+            logger.error("error while handling update %s", update_id, exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
+        text = formatting.UNAVAILABLE if unavailable else formatting.ERROR
         try:
-            await context.bot.send_message(update.effective_chat.id, formatting.ERROR)
+            await context.bot.send_message(update.effective_chat.id, text)
         except TelegramError:
             # Telegram itself may be what failed; the traceback above is what matters.
             logger.warning("could not tell chat %s about the error", update.effective_chat.id)
