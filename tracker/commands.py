@@ -32,6 +32,8 @@ __all__ = [
     "parse",
 ]
 
+#: Control characters (C0, DEL, C1) that whitespace folding leaves in a message.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 #: Longest subject (State name, area, chart name) read as one; longer text is a mistake.
 MAX_SUBJECT = 100
 #: Longest free text (source, reason) accepted in a /record command.
@@ -1119,6 +1121,13 @@ def parse(text: str, today: date) -> Command:
     if not raw:
         raise ParseError(
             "send a command, for example /count parties as of 2024-06-30; /help lists them all"
+        )
+    control = _CONTROL.search(raw)
+    if control is not None:
+        # Invisible in the reply, so any other error would name text that looks right.
+        raise ParseError(
+            f"the message contains an invisible control character (U+{ord(control.group()):04X}) "
+            f"after '{_clip(raw[: control.start()], 40)}'; send it again without it"
         )
     word, _, rest = raw.partition(" ")
     name = word.removeprefix("/").split("@", 1)[0].lower()

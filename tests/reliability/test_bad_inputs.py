@@ -25,6 +25,7 @@ import pytest
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+from bot import formatting
 from events.schema import (
     AnnualReportSubmitted,
     ComplianceDeclared,
@@ -47,6 +48,9 @@ from tracker.importer import load_bundled, run_import
 from tracker.recording import Actor, PermissionDenied, Recorder
 from tracker.service import TrackerService
 
+from .botrig import RECORDER as RECORDER_ID
+from .botrig import VIEWER as VIEWER_ID
+from .botrig import FakeBotApi, RunningBot, exchange, running_bot
 from .support import dump_digest
 
 if TYPE_CHECKING:
@@ -95,7 +99,7 @@ class Case:
     """One malformed input, the way it comes in, and what the refusal must say."""
 
     id: str
-    way_in: str  # "csv" | "jsonl" | "file" | "cli" | "record"
+    way_in: str  # "csv" | "jsonl" | "file" | "cli" | "record" | "bot"
     given: Any
     says: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
@@ -384,6 +388,67 @@ CASES: list[Case] = [
                   "2025-01-10"),
          ("state", "pattern")),
 ]
+
+#: Messages to the running bot (its clock says 27 November 2025), as (text, user) in `given`.
+BOT_CASES: list[Case] = [
+    Case("bot: oversized message (4000 characters)", "bot",
+         ("/state " + "Lao PDR " * 499, VIEWER_ID), ("too long for a State name", "characters)")),
+    Case("bot: oversized source in /record", "bot",
+         (f"/record annual-report Togo 2024 on 2025-04-30 source {'s' * 600}", RECORDER_ID),
+         ("source is too long", "600 characters", "500")),
+    Case("bot: control character in a question", "bot", ("/count parties\x01", VIEWER_ID),
+         ("invisible control character", "U+0001", "/count parties")),
+    Case("bot: terminal escape in a State name", "bot", ("/state Lao\x1b[31m", VIEWER_ID),
+         ("invisible control character", "U+001B")),
+    Case("bot: NUL in a record", "bot",
+         ("/record annual-report Togo 2024 on 2025-04-30 source a\x00b", RECORDER_ID),
+         ("invisible control character", "U+0000")),
+    Case("bot: HTML in a State name", "bot", ("/state <b>Laos</b>", VIEWER_ID),
+         ("&lt;b&gt;Laos&lt;/b&gt;", "is not a State I know")),
+    Case("bot: script tag as a State name", "bot",
+         ("/state <script>alert(1)</script>", VIEWER_ID),
+         ("&lt;script&gt;alert(1)&lt;/script&gt;", "could not read the date")),
+    Case("bot: Markdown link in a State name", "bot",
+         ("/state [Laos](http://evil.example)", VIEWER_ID),
+         ("[Laos](http://evil.example)", "not a State I know")),
+    Case("bot: SQL in a State name", "bot", ("/state Chile' OR '1'='1", VIEWER_ID),
+         ("read the State as 'Chile' OR'", "could not read the date: ''1'='1'")),
+    Case("bot: SQL in a record", "bot",
+         ("/record annual-report Togo 2024 on 2025-02-30 source x'); DROP TABLE events;--",
+          RECORDER_ID), ("2025-02-30", "not a real day")),
+    Case("bot: impossible date", "bot", ("/count parties as of 2024-02-30", VIEWER_ID),
+         ("2024-02-30", "not a real day")),
+    Case("bot: date before 2008", "bot", ("/count parties as of 1999-01-01", VIEWER_ID),
+         ("1999-01-01", "outside 2008–2100")),
+    Case("bot: date far in the future", "bot", ("/count parties as of 2150-01-01", VIEWER_ID),
+         ("2150-01-01", "outside 2008–2100")),
+    Case("bot: unknown State", "bot", ("/state Narnia", VIEWER_ID),
+         ("Narnia", "not a State I know")),
+    Case("bot: ambiguous State", "bot", ("/state Korea", VIEWER_ID),
+         ("could mean several States",)),
+    Case("bot: unknown command", "bot", ("/dropdb", VIEWER_ID),
+         ("do not know the command '/dropdb'",)),
+    Case("bot: report for a year the State was not a party", "bot",
+         ("/record annual-report South Sudan 2022 on 2024-05-01 source x", RECORDER_ID),
+         ("South Sudan (SSD) was not a State Party in 2022",)),
+    Case("bot: compliance declaration with no obligation", "bot",
+         ("/record compliance France article 4 on 2024-05-01 source x", RECORDER_ID),
+         ("France (FRA) has no recorded Article 4 obligation",)),
+    Case("bot: extension decision with no request", "bot",
+         ("/record extension-decision Chile article 4 meeting 11MSP refused on 2023-09-14 "
+          "source x", RECORDER_ID), ("No extension request of Chile (CHL)", "11MSP")),
+    Case("bot: duplicate initial report", "bot",
+         ("/record initial-report Germany on 2024-05-01 source x", RECORDER_ID),
+         ("initial report is already recorded",)),
+    Case("bot: a report from the future", "bot",
+         ("/record annual-report Togo 2024 on 2026-06-01 source x", RECORDER_ID),
+         ("in the future", "2025-11-27")),
+    Case("bot: unknown kind of record", "bot", ("/record frobnicate Togo", RECORDER_ID),
+         ("cannot record 'frobnicate'",)),
+    Case("bot: a viewer records", "bot",
+         ("/record annual-report Togo 2024 on 2025-04-30 source x", VIEWER_ID),
+         ("recorder or admin role",)),
+]
 # fmt: on
 
 
@@ -453,14 +518,46 @@ def test_a_malformed_input_is_refused_by_name_and_the_store_is_unchanged(
     assert after == before
 
 
+@pytest.fixture(scope="module")
+def bot_on(seeded: TestDatabase) -> Iterator[RunningBot]:
+    """The real bot (fake Bot API) on the seeded database, shared by the module's bot cases."""
+    with (
+        FakeBotApi() as api,
+        running_bot(api, seeded.url, database_schema=seeded.schema) as bot,
+    ):
+        yield bot
+
+
+@pytest.mark.parametrize("case", BOT_CASES, ids=[case.id for case in BOT_CASES])
+def test_a_malformed_message_to_the_bot_is_refused_by_name_and_the_store_is_unchanged(
+    case: Case, seeded: TestDatabase, bot_on: RunningBot
+) -> None:
+    text, user = case.given
+    engine = seeded.engine()
+    try:
+        before = dump_digest(engine)
+
+        replies = exchange(bot_on, text, user)
+
+        after = dump_digest(engine)
+    finally:
+        engine.dispose()
+    refusal = "\n".join(reply.text for reply in replies)
+    for fragment in case.says:
+        assert fragment in refusal, f"the reply does not say {fragment!r}:\n{refusal[:2000]}"
+    assert len(refusal) <= LONGEST_MESSAGE, f"a {len(refusal)}-character reply is not clear"
+    assert "<script" not in refusal and "<b>Laos" not in refusal  # user text is escaped
+    assert formatting.ERROR not in refusal  # refused as a mistake, not as a crash
+    assert after == before
+
+
 def test_the_catalogue_covers_at_least_fifty_inputs_on_every_way_in() -> None:
-    ways_in = {case.way_in for case in CASES}
-    assert len(CASES) >= 50
-    assert {"csv", "jsonl", "cli", "record"} <= ways_in
-    print(
-        f"\n[bad inputs] {len(CASES)} inputs: "
-        + ", ".join(f"{way} {sum(c.way_in == way for c in CASES)}" for way in sorted(ways_in))
-    )
+    ways_in = {case.way_in for case in [*CASES, *BOT_CASES]}
+    assert len(CASES) + len(BOT_CASES) >= 50
+    assert {"csv", "jsonl", "cli", "record", "bot"} <= ways_in
+    every = [*CASES, *BOT_CASES]
+    counts = ", ".join(f"{way} {sum(c.way_in == way for c in every)}" for way in sorted(ways_in))
+    print(f"\n[bad inputs] {len(every)} inputs ({counts}), on each backend")
 
 
 def test_text_with_sql_and_html_metacharacters_is_stored_verbatim_and_nothing_is_executed(
