@@ -154,6 +154,48 @@ def test_the_bot_token_and_webhook_secret_never_reach_the_output_of_any_command(
     _assert_no_secret(runs, tmp_path)
 
 
+@pytest.mark.postgres
+def test_the_running_bot_logs_at_debug_without_any_secret(
+    role_url: tuple[str, str], tmp_path: Path
+) -> None:
+    # Arrange: `tracker bot` as a process, at DEBUG, against the fake Bot API, with the token
+    # and the database password (in its URL) that must not come out.
+    from e2e.fake_bot_api import FakeBotApi
+
+    url, schema = role_url
+    assert _tracker(["init"], url, schema, tmp_path).code == 0
+    env = _env(url, schema)
+    log = tmp_path / "bot.log"
+    with FakeBotApi(token=TOKEN) as api, log.open("w") as output:
+        env["TRACKER_TELEGRAM_BASE_URL"] = api.url
+        tracker = shutil.which("tracker", path=str(Path(sys.executable).parent))
+        command = [tracker] if tracker else [sys.executable, "-m", "tracker.cli"]
+        bot = subprocess.Popen(
+            [*command, "bot"], env=env, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT
+        )
+        try:
+            # Act: a question, a stranger, a failing send (retried and logged), a bad record.
+            api.wait_for("getUpdates", timeout=60)
+            api.push_message("/count parties as of 2024-06-30", user_id=111)
+            api.wait_for("sendMessage")
+            api.push_message("/whoami", user_id=999)
+            api.wait_for("sendMessage", 2)
+            api.fail_next("sendMessage", status=502)
+            api.push_message("/record annual-report Narnia 2023 on 2024-05-01 source x", 111)
+            api.wait_for("sendMessage", 3)
+        finally:
+            bot.terminate()
+            code = bot.wait(timeout=30)
+    told = log.read_text(encoding="utf-8")
+
+    # Assert: it ran, it logged at DEBUG (Bot API URLs included), and no secret is in there.
+    assert code == 0, told[-3000:]
+    assert told.count(" DEBUG ") > 20
+    assert "/bot***" in told  # the Bot API URL was logged, with the token masked
+    _assert_no_secret([Run(["bot"], code, told)], tmp_path)
+    assert TOKEN.split(":")[1] not in told
+
+
 #: Log lines that a library or a careless handler could write: URLs with the token, the
 #: settings object, an exception carrying the password, with and without a traceback.
 _LOGGING_SCRIPT = """
