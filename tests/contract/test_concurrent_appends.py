@@ -18,7 +18,7 @@ from events.sql import SqlEventStore
 from .support import append_with_retry, signed
 
 if TYPE_CHECKING:
-    from conftest import TestDatabase
+    from tests.databases import TestDatabase
 
 PROCESSES = 4
 APPENDS_PER_PROCESS = 50

@@ -46,7 +46,7 @@ from events.store import EventStore, StreamAppend
 from .support import many, signed
 
 if TYPE_CHECKING:
-    from conftest import TestDatabase
+    from tests.databases import TestDatabase
 
 LBN = "ccm:state:LBN"
 NOR = "ccm:state:NOR"

@@ -36,7 +36,7 @@ from tracker.recording import Actor, Recorder
 from tracker.service import TrackerService
 
 if TYPE_CHECKING:
-    from conftest import TestDatabase
+    from tests.databases import TestDatabase
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 RECORDER = Actor("telegram:222 (ana)", Role.RECORDER)
@@ -211,7 +211,7 @@ def _key(record: dict[str, Any]) -> tuple[str, int]:
 def _empty_database(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[TestDatabase]:
-    from conftest import TestDatabase, postgres_url
+    from tests.databases import TestDatabase, postgres_url
 
     if backend == "sqlite":
         yield TestDatabase("sqlite", f"sqlite:///{tmp_path / 'restored.db'}")

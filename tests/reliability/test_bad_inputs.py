@@ -54,7 +54,7 @@ from .botrig import FakeBotApi, RunningBot, exchange, running_bot
 from .support import dump_digest
 
 if TYPE_CHECKING:
-    from conftest import TestDatabase
+    from tests.databases import TestDatabase
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 RECORDER = Actor("telegram:222 (ana)", Role.RECORDER)
@@ -462,7 +462,7 @@ def seeded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestDatabase]:
     """One database per backend with the bundled dataset, shared by every case of the module."""
-    from conftest import TestDatabase, postgres_url
+    from tests.databases import TestDatabase, postgres_url
 
     if request.param == "sqlite":
         db = TestDatabase("sqlite", f"sqlite:///{tmp_path_factory.mktemp('bad') / 'events.db'}")

@@ -43,7 +43,7 @@ REMINDED_CHAT = -100515151
 def bot_role(postgres_admin: sa.Engine | str) -> Iterator[tuple[str, str, str, sa.Engine]]:
     """(role, URL as that role, schema, admin engine): a PostgreSQL role only the bot uses,
     so that its sessions can be terminated and its log-ins refused without touching others."""
-    from conftest import postgres_url
+    from tests.databases import postgres_url
 
     if isinstance(postgres_admin, str):
         if os.environ.get("CI") == "true":

@@ -20,7 +20,7 @@ from events.sql import SqlEventStore
 from .support import STATES, catch_up_reader, concurrent_writer
 
 if TYPE_CHECKING:
-    from conftest import TestDatabase
+    from tests.databases import TestDatabase
 
 WRITERS = 8
 APPENDS_PER_WRITER = 500

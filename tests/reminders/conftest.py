@@ -12,7 +12,7 @@ from projections.ledger import Ledger
 from tracker.importer import bundled_events, load_bundled
 
 if TYPE_CHECKING:
-    from conftest import TestDatabase
+    from tests.databases import TestDatabase
 
 
 @pytest.fixture

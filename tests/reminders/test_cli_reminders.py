@@ -15,7 +15,7 @@ from tracker.stores.reminders import SqlReminderStore
 from .support import utc
 
 if TYPE_CHECKING:
-    from conftest import TestDatabase
+    from tests.databases import TestDatabase
 
 
 @pytest.fixture

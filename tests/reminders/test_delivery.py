@@ -31,7 +31,7 @@ from .support import (
 )
 
 if TYPE_CHECKING:
-    from conftest import TestDatabase
+    from tests.databases import TestDatabase
 
 MAY_1 = date(2024, 5, 1)
 

@@ -20,7 +20,7 @@ from tracker.sweep import Delivered
 from .support import ALL_CHAT, RecordingSender, kinds, make_rig, utc
 
 if TYPE_CHECKING:
-    from conftest import TestDatabase
+    from tests.databases import TestDatabase
 
 #: What the 2024 walk sends, by (kind, phase). Derivation, from the bundled dataset:
 #: - annual report for 2023 (due 30 April 2024), 30, 7 and 1 days ahead, to the 103 States
