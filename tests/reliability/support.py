@@ -10,7 +10,9 @@ import hashlib
 import json
 import os
 import random
+import sys
 import time
+import traceback
 import uuid
 from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
@@ -194,11 +196,16 @@ def import_zygote(url: str, schema: str | None, path: str, conn: Any) -> None:
             trial_plan = rekeyed_plan(plan, request[1])
             pid = os.fork()
             if pid == 0:  # the importer: no store was opened before the fork
+                code = 0
                 try:
                     with SqlEventStore(trial_url, schema) as store:
                         apply_plan(store, trial_plan)
+                except BaseException:  # an importer failing on its own: the parent says so
+                    traceback.print_exc()
+                    code = 3
                 finally:
-                    os._exit(0)
+                    sys.stderr.flush()
+                    os._exit(code)
             conn.send(("forked", pid))
         elif request[0] == "reap":
             _pid, status = os.waitpid(pid, 0)

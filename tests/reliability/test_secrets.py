@@ -38,7 +38,7 @@ class Run:
 @pytest.fixture(scope="module")
 def role_url(postgres_admin: sa.Engine | str) -> Iterator[tuple[str, str]]:
     """(URL with a password, schema) of a PostgreSQL role and schema made for this module."""
-    from conftest import postgres_url
+    from tests.databases import postgres_url
 
     if isinstance(postgres_admin, str):
         if os.environ.get("CI") == "true":
@@ -125,8 +125,7 @@ def test_a_database_that_cannot_be_used_is_reported_without_its_password(
     url: str, says: str, tmp_path: Path
 ) -> None:
     runs = [
-        _tracker(argv, url, None, tmp_path)
-        for argv in (["query", "count", "parties"], ["db", "upgrade"], ["init"])
+        _tracker(argv, url, None, tmp_path) for argv in (["query", "count", "parties"], ["init"])
     ]
 
     assert all(r.code != 0 for r in runs)
@@ -143,14 +142,12 @@ def test_the_bot_token_and_webhook_secret_never_reach_the_output_of_any_command(
         _tracker(argv, url, None, tmp_path)
         for argv in (
             ["init"],
-            ["query", "count", "parties"],
             ["query", "state", "Korea"],
             ["report", "--period", "2023-24", "--format", "html"],
-            ["export", "-"],
         )
     ]
 
-    assert [r.code for r in runs[:2]] == [0, 0]
+    assert [r.code for r in runs] == [0, 2, 0]  # Korea is ambiguous: refused, by name
     _assert_no_secret(runs, tmp_path)
 
 
