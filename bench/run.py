@@ -242,7 +242,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             out["checkpoint"][backend] = _spawned("checkpoint", url=url, schema=schema)
             log(f"checkpoint {backend}: {out['checkpoint'][backend]}")
             cold = []
-            for _ in range(args.runs):
+            for _ in range(max(0, args.cold_runs - 1)):
                 cold.append(
                     _spawned("queries", url=url, schema=schema, pairs=0, started_at=time.time())
                 )
@@ -441,7 +441,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--runs", type=int, default=3, help="runs of each cheap figure")
     parser.add_argument("--big-runs", type=int, default=1, help="runs of the big import")
-    parser.add_argument("--rebuild-runs", type=int, default=3)
+    parser.add_argument(
+        "--rebuild-runs", type=int, help="runs of each rebuild (default 3, 1 above 200k events)"
+    )
+    parser.add_argument("--cold-runs", type=int, default=3, help="cold starts per backend")
     parser.add_argument("--pairs", type=int, default=1000, help="as-of pairs per query kind")
     parser.add_argument("--appends", type=int, default=200)
     parser.add_argument("--bot-count", type=int, default=60)
@@ -455,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
+    if args.rebuild_runs is None:
+        args.rebuild_runs = 3 if args.events <= 200_000 else 1
     if not 1_000 <= args.events <= 2_000_000:
         parser.error("--events must be between 1,000 and 2,000,000")
     if not args.skip_eventsourcing:

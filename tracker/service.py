@@ -150,7 +150,8 @@ class TrackerService:
         self._latest_recorded: datetime | None = None
         # Knowledge time of every event read, for `recorded_up_to` at an earlier time.
         self._recorded: array[int] = array("q")
-        self._recorded_sorted: list[int] | None = None
+        # How long a prefix of `_recorded` is known to be in order (see `_recorded_up_to`).
+        self._recorded_sorted = 0
         self._started = False
         self._since_checkpoint = 0
         self._past: OrderedDict[tuple[datetime, Need | None], KnownLedger] = OrderedDict()
@@ -186,7 +187,6 @@ class TrackerService:
             self._latest_recorded = latest
             if new:
                 self._past.clear()  # an import may carry past knowledge times
-                self._recorded_sorted = None
                 self._since_checkpoint += new
                 if new >= _FREEZE_AFTER:
                     gc.freeze()
@@ -204,6 +204,7 @@ class TrackerService:
     def _save_checkpoint(self) -> None:
         if self.checkpoints is None or self._latest.position is None:
             return
+        self._sort_recorded()
         saved = SavedLedger(self._latest, self._recorded, self._latest_recorded)
         self.checkpoints.save(self.projection, saved)
         self._since_checkpoint = 0
@@ -217,6 +218,7 @@ class TrackerService:
             return
         self._latest = saved.ledger
         self._recorded = saved.recorded
+        self._recorded_sorted = 0
         self._latest_recorded = saved.latest_recorded
         gc.freeze()
 
@@ -249,11 +251,21 @@ class TrackerService:
 
     def _recorded_up_to(self, moment: datetime) -> datetime | None:
         """The newest knowledge time of an event read so far that is not after `moment`."""
-        ordered = self._recorded_sorted
-        if ordered is None:
-            ordered = self._recorded_sorted = sorted(self._recorded)
+        ordered = self._sort_recorded()
         at = bisect_right(ordered, _micros(moment))
         return None if at == 0 else _EPOCH + timedelta(microseconds=ordered[at - 1])
+
+    def _sort_recorded(self) -> array[int]:
+        """`_recorded` in order (under the lock). Events mostly come in knowledge order, so
+        only the part read since the last call is checked, and sorted only when it must."""
+        recorded = self._recorded
+        done = self._recorded_sorted
+        if done < len(recorded):
+            start = max(done, 1)
+            if any(recorded[i - 1] > recorded[i] for i in range(start, len(recorded))):
+                recorded = self._recorded = array("q", sorted(recorded))
+            self._recorded_sorted = len(recorded)
+        return recorded
 
     def today(self) -> date:
         return self.clock.now().date()
