@@ -335,7 +335,7 @@ def table(r: dict[str, Any]) -> str:
         theirs = get("eventsourcing_import", str(size), "events_per_s")
         runs = len(get("import", "sqlite", str(size), "runs") or [])
         add(
-            f"   {size:,} events, events/s ({runs} run{'s' if runs > 1 else ''})",
+            f"   {size:,} events, events/s ({runs} run{'s' if runs > 1 else ''} each)",
             _k(ours),
             _k(get("import", "postgres", str(size), "events_per_s")),
             _k(theirs),
@@ -350,7 +350,8 @@ def table(r: dict[str, Any]) -> str:
             _ms(get("appends", "postgres", "latency_ms", q)),
         )
     runs = get("rebuild", "sqlite", "runs")
-    add(f"3. rebuild from zero, {big:,} events ({runs} runs)", "", "", "", "", "")
+    plural = "run" if runs == 1 else "runs"
+    add(f"3. rebuild from zero, {big:,} events ({runs} {plural} each)", "", "", "", "", "")
     ours = get("rebuild", "sqlite", "events_per_s")
     theirs = get("eventsourcing_replay", "events_per_s")
     add(

@@ -218,7 +218,7 @@ class TrackerService:
             return
         self._latest = saved.ledger
         self._recorded = saved.recorded
-        self._recorded_sorted = 0
+        self._recorded_sorted = len(saved.recorded)  # saved in order (see _save_checkpoint)
         self._latest_recorded = saved.latest_recorded
         gc.freeze()
 

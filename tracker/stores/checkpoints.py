@@ -87,25 +87,30 @@ def code_version() -> str:
 # (they were valid when folded; pydantic's generic __setstate__ costs several times more).
 _new_object = object.__new__
 _set = object.__setattr__
-_EVENT_FIELDS = tuple(Event.model_fields)
-#: One shared fields-set per class: pydantic only reads it and copies it before changing it.
+#: Field names per model class, and one shared fields-set per class: pydantic only reads the
+#: set, and copies it before changing it. (`model_fields` is a slow class property.)
+_NAMES: dict[type[BaseModel], tuple[str, ...]] = {}
 _FIELDS_SET: dict[type[BaseModel], set[str]] = {}
+
+
+def _names(cls: type[BaseModel]) -> tuple[str, ...]:
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(cls.model_fields)
+        _FIELDS_SET[cls] = set(names)
+    return names
 
 
 def _reduce_model(model: BaseModel) -> tuple[Any, tuple[Any, ...]]:
     cls = type(model)
     values = model.__dict__
-    return _restore_model, (cls, tuple(values[name] for name in cls.model_fields))
+    return _restore_model, (cls, tuple(values[name] for name in _names(cls)))
 
 
 def _restore_model(cls: type[BaseModel], values: tuple[Any, ...]) -> BaseModel:
     model = _new_object(cls)
-    names = cls.model_fields
-    _set(model, "__dict__", dict(zip(names, values, strict=True)))
-    fields_set = _FIELDS_SET.get(cls)
-    if fields_set is None:
-        fields_set = _FIELDS_SET[cls] = set(names)
-    _set(model, "__pydantic_fields_set__", fields_set)
+    _set(model, "__dict__", dict(zip(_names(cls), values, strict=True)))
+    _set(model, "__pydantic_fields_set__", _FIELDS_SET[cls])
     _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", None)
     return model
