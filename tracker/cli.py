@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -17,12 +18,14 @@ from tracker.bootstrap import Tracker, build, migrate
 from tracker.config import Settings
 from tracker.dates import DateInputError, parse_date, parse_known_at, parse_period
 from tracker.importer import ImportFileError, load_bundled, run_import
+from tracker.recording import Actor, PermissionDenied
 from tracker.render import render_csv, render_json, render_text
 from tracker.service import QueryError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 USER_ERRORS: tuple[type[Exception], ...] = (
+    PermissionDenied,
     DateInputError,
     QueryError,
     StateLookupError,
@@ -131,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("path", help="a .csv or .jsonl file")
     imp.add_argument("--dry-run", action="store_true", help="check and report; store nothing")
     imp.add_argument("--recorded-by", help="who is recording these events (default: cli:$USER)")
+    imp.add_argument(
+        "--no-rules",
+        action="store_true",
+        help="skip the treaty-rule checks (for curated historical loads whose rows are not in "
+        "the order events happened); validation still applies",
+    )
 
     exp = add_command(
         sub,
@@ -284,6 +293,7 @@ def _query(tracker: Tracker, args: argparse.Namespace) -> Answer:
 
 
 def _init(settings: Settings, out: TextIO) -> int:
+    cli_actor(settings).require_recorder()
     out.write(f"database: {settings.safe_database_url}\n")
     migrate(settings)
     tracker = build(settings)
@@ -300,14 +310,23 @@ def _init(settings: Settings, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cli_actor(settings: Settings) -> Actor:
+    """The person at the terminal, with the role TRACKER_CLI_ROLE gives them."""
+    return Actor(f"cli:{getpass.getuser()}", settings.cli_role)
+
+
 def _import(tracker: Tracker, args: argparse.Namespace, out: TextIO) -> int:
+    actor = cli_actor(tracker.settings)
+    if not args.dry_run:
+        actor.require_recorder()
     report = run_import(
         tracker.store,
         Path(args.path),
         dry_run=args.dry_run,
-        recorded_by=args.recorded_by,
+        recorded_by=args.recorded_by or actor.name,
         progress=Progress(f"checking {args.path}"),
         clock=tracker.clock,
+        check_rules=not args.no_rules,
     )
     out.write(report.summary() + "\n")
     if report.refused:

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     telegram_base_url: str | None = None
     log_level: str = "INFO"
     users: Annotated[dict[int, Role], NoDecode] = Field(default_factory=dict)
+    #: Role of whoever runs `tracker` in a shell (import, init): having the database
+    #: credentials already lets them write, so admin by default; set viewer for read-only hosts.
+    cli_role: Role = Role.ADMIN
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443

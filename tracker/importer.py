@@ -19,6 +19,7 @@ JSON Lines: one event envelope per line (as `tracker export` writes them; `versi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import difflib
 import io
 import json
@@ -44,8 +45,10 @@ from events.schema import (
     state_stream,
 )
 from events.store import EventStore, StreamAppend
+from projections.ledger import Ledger
 from tracker.aliases import StateLookupError, resolve
 from tracker.clock import Clock, SystemClock
+from tracker.recording import Actor, RuleBook, RuleViolation
 
 __all__ = [
     "BUNDLED_FILES",
@@ -123,6 +126,9 @@ class ImportPlan:
     events: tuple[Event, ...]
     refused: tuple[Issue, ...]
     warnings: tuple[Issue, ...]
+    #: Where each event came from: its row (CSV) or line (JSON Lines) number, in `events` order.
+    numbers: tuple[int, ...] = ()
+    unit: Unit = "row"
 
     @property
     def ok(self) -> bool:
@@ -251,6 +257,8 @@ def plan_text(
         events=tuple(builder.events),
         refused=tuple(builder.refused),
         warnings=tuple(builder.warnings),
+        numbers=tuple(builder.numbers),
+        unit=unit,
     )
 
 
@@ -425,6 +433,7 @@ class _Builder:
 
     def __post_init__(self) -> None:
         self.events: list[Event] = []
+        self.numbers: list[int] = []
         self.refused: list[Issue] = []
         self.warnings: list[Issue] = []
         self._first_seen: dict[uuid.UUID, int] = {}
@@ -456,6 +465,7 @@ class _Builder:
             return
         self._by_id[event.event_id] = event
         self.events.append(event)
+        self.numbers.append(number)
 
     def _event(self, number: int, record: dict[str, Any]) -> Event:
         data = {k: v for k, v in record.items() if k not in _STORE_ASSIGNED}
@@ -550,9 +560,22 @@ def _content_id(event: Event, stream: str) -> uuid.UUID:
 # --- storing --------------------------------------------------------------------------------
 
 
-def apply_plan(store: EventStore, plan: ImportPlan, *, dry_run: bool = False) -> ImportReport:
-    """Store a checked plan's new events in one transaction (nothing if any row was refused)."""
+def apply_plan(
+    store: EventStore,
+    plan: ImportPlan,
+    *,
+    dry_run: bool = False,
+    rules_as_of: date | None = None,
+    convention: str = "ccm",
+) -> ImportReport:
+    """Store a checked plan's new events in one transaction (nothing if any row was refused).
+
+    With `rules_as_of` (today), every new event is also held to the treaty's rules, in file
+    order, against what the store and the file's earlier rows already record.
+    """
     present = _already_present(store, plan.events)
+    if rules_as_of is not None:
+        plan = _with_rule_refusals(store, plan, present, rules_as_of, convention)
     new = [event for event in plan.events if str(event.event_id) not in present]
     added = 0
     if new and plan.ok and not dry_run:
@@ -569,6 +592,38 @@ def apply_plan(store: EventStore, plan: ImportPlan, *, dry_run: bool = False) ->
     )
 
 
+def _with_rule_refusals(
+    store: EventStore, plan: ImportPlan, present: set[str], today: date, convention: str
+) -> ImportPlan:
+    """The plan with a refusal for each new event that breaks a treaty rule."""
+    new = [
+        (event, number)
+        for event, number in zip(
+            plan.events, plan.numbers or range(1, len(plan.events) + 1), strict=True
+        )
+        if str(event.event_id) not in present and event.stream.startswith(convention + ":")
+    ]
+    # Each new event is checked against everything else: the store and the rest of the file.
+    # Order-free on purpose: a backup lists events by position and a source by paragraph, and
+    # imprecise dates cannot say which of two facts came first.
+    ledger = Ledger.from_events(store.read_all())
+    ledger.apply_all(event for event, _ in new)
+    in_file = {str(event.event_id): event for event in plan.events}
+
+    def lookup(event_id: str) -> Event | None:
+        return in_file.get(event_id) or store.get(event_id)
+
+    book = RuleBook(ledger, today, lookup)
+    refused = list(plan.refused)
+    for event, number in new:
+        try:
+            book.check(event)
+        except RuleViolation as violation:
+            refused.append(Issue(plan.unit, number, str(violation)))
+    refused.sort(key=lambda issue: issue.number)
+    return dataclasses.replace(plan, refused=tuple(refused))
+
+
 def run_import(
     store: EventStore,
     path: str | Path,
@@ -578,16 +633,25 @@ def run_import(
     progress: Progress | None = None,
     clock: Clock | None = None,
     convention: str = "ccm",
+    actor: Actor | None = None,
+    check_rules: bool = True,
 ) -> ImportReport:
     """Check `path` completely, then store its new events in one transaction, or nothing.
 
     File-level problems (not found, empty, unsupported type, bad header) raise ImportFileError;
-    row-level problems are listed in the report's `refused`, and then nothing is stored.
+    row-level problems, including events that break the treaty's rules (unless `check_rules`
+    is off, for curated historical loads), are listed in the report's `refused`, and then
+    nothing is stored. With an `actor`, a viewer is refused before anything is read.
     """
+    if actor is not None:
+        actor.require_recorder()
+        recorded_by = recorded_by or actor.name
+    clock = clock or SystemClock()
     plan = plan_import(
         path, recorded_by=recorded_by, progress=progress, clock=clock, convention=convention
     )
-    return apply_plan(store, plan, dry_run=dry_run)
+    today = clock.now().date() if check_rules else None
+    return apply_plan(store, plan, dry_run=dry_run, rules_as_of=today, convention=convention)
 
 
 def _already_present(store: EventStore, events: Sequence[Event]) -> set[str]:

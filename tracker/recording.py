@@ -9,6 +9,7 @@ with the stream's expected version (a concurrent writer makes it fail, nothing h
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import cast
@@ -40,7 +41,6 @@ from events.schema import (
 from projections.calendar import withdrawal_effective
 from projections.ledger import Ledger
 from projections.membership import membership_of
-from projections.obligations import obligations
 from tracker.aliases import display_name
 from tracker.config import Role
 from tracker.service import TrackerService
@@ -137,7 +137,25 @@ class Recorder:
     # --- rules ------------------------------------------------------------------------------
 
     def _check(self, event: Event) -> None:
-        today = self.service.today()
+        book = RuleBook(self.service.known().ledger, self.service.today(), self.service.store.get)
+        book.check(event)
+
+
+class RuleBook:
+    """The treaty's rules for one new event, against what a ledger knows.
+
+    Shared by the recording path (one event against the store's current ledger) and by the
+    importer (each new event of a file, in file order, against the ledger folded so far).
+    """
+
+    def __init__(self, ledger: Ledger, today: date, lookup: Callable[[str], Event | None]) -> None:
+        self.ledger = ledger
+        self.today = today
+        self.lookup = lookup
+
+    def check(self, event: Event) -> None:
+        """Raise RuleViolation naming the problem, or return when the event may be stored."""
+        today = self.today
         when = event.occurred_on
         if when.not_before > today and not isinstance(
             event.payload, (MeetingScheduled, MeetingRescheduled)
@@ -146,29 +164,37 @@ class Recorder:
                 f"occurred_on: {when} is in the future (today is {today.isoformat()}); record "
                 "facts once they have happened"
             )
-        ledger = self.service.known().ledger
+        ledger = self.ledger
         payload = event.payload
         if isinstance(payload, StatePayload) and not isinstance(payload, StateSigned):
             self._check_state_fact(ledger, event, payload)
         elif isinstance(payload, StateSigned):
             _check_signature(ledger, event, payload)
         elif isinstance(payload, EventCorrected) and payload.payload is not None:
-            _check_correction(self.service, payload)
+            _check_correction(self.lookup, payload)
 
     def _check_state_fact(self, ledger: Ledger, event: Event, payload: StatePayload) -> None:
         iso3 = payload.state
         name = f"{display_name(iso3)} ({iso3})"
         member = membership_of(ledger, iso3)
         when = event.occurred_on
+        record = ledger.states.get(iso3)
+
+        def others(facts: Mapping[int, Event] | None) -> list[Event]:
+            # The ledger may already hold this very event (an import checks each event against
+            # the rest of its file): a fact is never its own duplicate.
+            return [e for e in (facts or {}).values() if e.event_id != event.event_id]
+
         if isinstance(payload, ConsentDeposited):
-            if member is not None and member.deposited is not None:
+            earlier = others(None if record is None else record.deposits)
+            if earlier:
                 raise RuleViolation(
                     f"payload.state: {name} already deposited its instrument on "
-                    f"{member.deposited}; record a correction if that date is wrong"
+                    f"{earlier[0].occurred_on}; record a correction if that date is wrong"
                 )
             return
         deposited = None if member is None else member.deposited
-        if deposited is None:
+        if deposited is None or record is None:
             raise RuleViolation(
                 f"payload.state: {name} has no recorded instrument of ratification or accession;"
                 " it is not a State Party"
@@ -177,20 +203,20 @@ class Recorder:
             raise RuleViolation(
                 f"occurred_on: {when} is before {name} deposited its instrument ({deposited})"
             )
-        record = ledger.states[iso3]
         if isinstance(payload, WithdrawalNotified):
-            if record.withdrawals:
+            if others(record.withdrawals):
                 raise RuleViolation(f"payload.state: {name} has already notified its withdrawal")
             effective = payload.effective_on or withdrawal_effective(when.not_after)
             if effective < withdrawal_effective(when.not_before):
                 raise RuleViolation("payload.effective_on: earlier than six months after receipt")
             return
         if isinstance(payload, InitialReportSubmitted):
-            if record.initial_reports:
-                first = next(iter(record.initial_reports.values()))
+            existing = others(record.initial_reports)
+            if existing:
                 raise RuleViolation(
-                    f"payload: {name}'s initial report is already recorded ({first.occurred_on},"
-                    f" event {first.event_id}); record a correction instead"
+                    f"payload: {name}'s initial report is already recorded "
+                    f"({existing[0].occurred_on}, event {existing[0].event_id}); record a "
+                    "correction instead"
                 )
             return
         if isinstance(payload, AnnualReportSubmitted):
@@ -213,16 +239,16 @@ class Recorder:
                     f"occurred_on: a report covering {year} cannot be submitted before "
                     f"{year + 1}-01-01 (it covers the whole calendar year)"
                 )
-            existing = record.annual_reports.get(year)
+            existing = others(record.annual_reports.get(year))
             if existing:
-                first = next(iter(existing.values()))
                 raise RuleViolation(
                     f"payload: {name}'s annual report for {year} is already recorded "
-                    f"({first.occurred_on}, event {first.event_id}); record a correction instead"
+                    f"({existing[0].occurred_on}, event {existing[0].event_id}); record a "
+                    "correction instead"
                 )
             return
         if isinstance(payload, ObligationDeclared):
-            if (payload.article, payload.obligation) in record.obligations:
+            if others(record.obligations.get((payload.article, payload.obligation))):
                 raise RuleViolation(
                     f"payload: {name}'s Article {payload.article} obligation "
                     f"'{payload.obligation}' is already recorded"
@@ -230,25 +256,26 @@ class Recorder:
             return
         if isinstance(payload, (ComplianceDeclared, ExtensionRequested, ExtensionDecided)):
             key = (payload.article, payload.obligation)
-            views = {
-                (v.article, v.obligation): v for v in obligations(ledger, iso3, when.not_after)
-            }
-            if key not in record.obligations:
+            if not others(record.obligations.get(key)):
                 raise RuleViolation(
                     f"payload.article: {name} has no recorded Article {payload.article} "
                     f"obligation '{payload.obligation}'; record the obligation first"
                 )
-            view = views.get(key)
-            if view is not None and view.status == "complied":
+            complied = [
+                e
+                for e in others(record.compliance.get(key))
+                if e.occurred_on.not_after <= when.not_after
+            ]
+            if complied:
                 raise RuleViolation(
                     f"payload.article: {name} already declared compliance with Article "
-                    f"{payload.article} on {view.compliance_declared_on}"
+                    f"{payload.article} on {complied[0].occurred_on}"
                 )
             if isinstance(payload, ExtensionRequested):
                 self._check_meeting(ledger, payload.meeting)
             if isinstance(payload, ExtensionDecided):
                 self._check_meeting(ledger, payload.meeting)
-                requests = record.extension_requests.get(key, {}).values()
+                requests = others(record.extension_requests.get(key))
                 if not any(
                     cast(ExtensionRequested, r.payload).meeting == payload.meeting for r in requests
                 ):
@@ -276,13 +303,14 @@ def _check_signature(ledger: Ledger, event: Event, payload: StateSigned) -> None
             f"{when} is outside that; a State joining later accedes"
         )
     record = ledger.states.get(payload.state)
-    if record is not None and record.signatures:
+    earlier = [] if record is None else list(record.signatures.values())
+    if any(e.event_id != event.event_id for e in earlier):
         raise RuleViolation(f"payload.state: {name}'s signature is already recorded")
 
 
-def _check_correction(service: TrackerService, correction: EventCorrected) -> None:
+def _check_correction(lookup: Callable[[str], Event | None], correction: EventCorrected) -> None:
     """The corrected payload must be valid for the target's type (checked before storing)."""
-    target = service.store.get(str(correction.target_event_id))
+    target = lookup(str(correction.target_event_id))
     if target is None or correction.payload is None:
         return
     merged = {**target.payload.model_dump(), **correction.payload}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,11 @@ from .fakes import InMemoryStore
 
 CLOCK = FixedClock(datetime(2024, 9, 18, 12, 0, tzinfo=UTC))
 HEADER = "type,occurred_on,recorded_by,source,state,payload.year_covered,payload.form_version\n"
+
+#: These tests are about reading files (formats, ids, atomicity), mostly into empty stores where no
+#: State is a party yet; the treaty rules an import applies are tested in
+#: tests/service/test_import_rules.py.
+import_file = functools.partial(run_import, check_rules=False)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -41,7 +47,7 @@ GOOD_ROWS = (
 
 def test_csv_with_flat_payload_columns_and_state_names(tmp_path: Path) -> None:
     store = InMemoryStore()
-    report = run_import(store, annual_csv(tmp_path, *GOOD_ROWS), clock=CLOCK)
+    report = import_file(store, annual_csv(tmp_path, *GOOD_ROWS), clock=CLOCK)
     assert (report.read, report.added, report.already_present, report.refused) == (3, 3, 0, ())
     assert report.stored
     states = [e.payload.state for e in store.events]
@@ -60,9 +66,9 @@ def test_csv_with_flat_payload_columns_and_state_names(tmp_path: Path) -> None:
 def test_importing_the_same_file_twice_adds_nothing(tmp_path: Path) -> None:
     store = InMemoryStore()
     path = annual_csv(tmp_path, *GOOD_ROWS)
-    run_import(store, path, clock=CLOCK)
+    import_file(store, path, clock=CLOCK)
     later = FixedClock(datetime(2025, 1, 1, tzinfo=UTC))
-    again = run_import(store, path, clock=later)
+    again = import_file(store, path, clock=later)
     assert (again.added, again.would_add, again.already_present) == (0, 0, 3)
     assert len(store.events) == 3
 
@@ -76,7 +82,7 @@ def test_one_bad_row_stores_nothing_and_names_row_and_reason(tmp_path: Path) -> 
         GOOD_ROWS[1],
         "report.annual.submitted,2024-04-30,alice,somewhere,Narnia,2023,",
     )
-    report = run_import(store, path, clock=CLOCK)
+    report = import_file(store, path, clock=CLOCK)
     assert store.events == [] and store.append_calls == 0
     assert not report.stored and report.added == 0
     messages = [str(issue) for issue in report.refused]
@@ -90,7 +96,7 @@ def test_one_bad_row_stores_nothing_and_names_row_and_reason(tmp_path: Path) -> 
 
 def test_dry_run_stores_nothing_and_reports_what_would_be_added(tmp_path: Path) -> None:
     store = InMemoryStore()
-    report = run_import(store, annual_csv(tmp_path, *GOOD_ROWS), dry_run=True, clock=CLOCK)
+    report = import_file(store, annual_csv(tmp_path, *GOOD_ROWS), dry_run=True, clock=CLOCK)
     assert store.events == []
     assert (report.would_add, report.added, report.dry_run, report.stored) == (3, 0, True, False)
     assert "dry run" in report.summary()
@@ -103,7 +109,7 @@ def test_dry_run_lists_every_refused_row_too(tmp_path: Path) -> None:
         "report.annual.submited,2024-04-30,alice,x,Chile,2023,",
         "report.annual.submitted,2024-04-30,alice,x,Chile,1999,",
     )
-    report = run_import(InMemoryStore(), path, dry_run=True, clock=CLOCK)
+    report = import_file(InMemoryStore(), path, dry_run=True, clock=CLOCK)
     assert report.would_add == 1
     assert [issue.number for issue in report.refused] == [3, 4]
     assert "did you mean 'report.annual.submitted'" in report.refused[0].message
@@ -115,7 +121,7 @@ def test_misspelt_state_is_stored_with_a_warning_naming_the_row(tmp_path: Path) 
     path = annual_csv(
         tmp_path, GOOD_ROWS[0], "report.annual.submitted,2024-05-03,bob,para 102,Slovakai,2023,"
     )
-    report = run_import(store, path, clock=CLOCK)
+    report = import_file(store, path, clock=CLOCK)
     assert report.added == 2
     assert [str(w) for w in report.warnings] == [
         "row 3: payload.state: 'Slovakai' read as Slovakia (SVK) — check the spelling"
@@ -124,7 +130,7 @@ def test_misspelt_state_is_stored_with_a_warning_naming_the_row(tmp_path: Path) 
 
 def test_ambiguous_state_is_refused_with_candidates(tmp_path: Path) -> None:
     path = annual_csv(tmp_path, "report.annual.submitted,2024-05-03,bob,x,Korea,2023,")
-    report = run_import(InMemoryStore(), path, clock=CLOCK)
+    report = import_file(InMemoryStore(), path, clock=CLOCK)
     (issue,) = report.refused
     assert issue.number == 2
     assert "Republic of Korea (KOR)" in issue.message and "(PRK)" in issue.message
@@ -140,7 +146,7 @@ def test_payload_json_column_and_explicit_envelope_columns(tmp_path: Path) -> No
         '""fact"": ""used_form_j""}"\n',
     )
     store = InMemoryStore()
-    report = run_import(store, path, clock=CLOCK)
+    report = import_file(store, path, clock=CLOCK)
     assert report.refused == () and report.added == 1
     (stored,) = store.events
     assert str(stored.event_id) == "6b1f0a0e-4a55-4c8a-9a43-4b5a3f3c2d11"
@@ -189,13 +195,13 @@ def test_recorded_by_can_come_from_the_caller(tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match=r"missing column.*recorded_by"):
         plan_import(path)
     store = InMemoryStore()
-    report = run_import(store, path, recorded_by="telegram:111", clock=CLOCK)
+    report = import_file(store, path, recorded_by="telegram:111", clock=CLOCK)
     assert report.added == 1 and store.events[0].recorded_by == "telegram:111"
 
 
 def test_duplicate_rows_are_counted_once(tmp_path: Path) -> None:
     store = InMemoryStore()
-    report = run_import(store, annual_csv(tmp_path, GOOD_ROWS[0], GOOD_ROWS[0]), clock=CLOCK)
+    report = import_file(store, annual_csv(tmp_path, GOOD_ROWS[0], GOOD_ROWS[0]), clock=CLOCK)
     assert report.added == 1
     assert [str(w) for w in report.warnings] == ["row 3: same event as row 2; counted once"]
 
@@ -227,7 +233,7 @@ def test_file_level_problems_raise_with_a_useful_message(
 ) -> None:
     path = write(tmp_path, name, text)
     with pytest.raises(ImportFileError) as caught:
-        run_import(InMemoryStore(), path)
+        import_file(InMemoryStore(), path)
     assert message in str(caught.value)
     assert str(path) in str(caught.value)
 
@@ -266,7 +272,7 @@ def test_jsonl_resolves_names_and_ignores_store_assigned_numbers(tmp_path: Path)
     exported = envelope(version=7, position=1234, payload={"state": "LBN", "fact": "used_form_j"})
     path = write(tmp_path, "events.jsonl", envelope() + "\n\n" + exported + "\n")
     store = InMemoryStore()
-    report = run_import(store, path)
+    report = import_file(store, path)
     assert report.refused == () and report.added == 2 and report.read == 2
     assert [e.stream for e in store.events] == ["ccm:state:LAO", "ccm:state:LBN"]
     assert store.events[1].version == 1  # the store's own numbering, not the file's
@@ -284,7 +290,7 @@ def test_jsonl_line_errors_name_the_line(tmp_path: Path) -> None:
         envelope(colour="blue"),
     ]
     store = InMemoryStore()
-    report = run_import(store, write(tmp_path, "bad.jsonl", "\n".join(lines) + "\n"))
+    report = import_file(store, write(tmp_path, "bad.jsonl", "\n".join(lines) + "\n"))
     assert store.events == []
     by_line = {issue.number: issue.message for issue in report.refused}
     assert sorted(by_line) == [2, 3, 4, 5, 6, 7, 8]
@@ -303,9 +309,9 @@ def test_jsonl_without_recorded_at_uses_the_clock_and_stays_idempotent(tmp_path:
     del record["recorded_at"]
     path = write(tmp_path, "now.jsonl", json.dumps(record) + "\n")
     store = InMemoryStore()
-    assert run_import(store, path, clock=CLOCK).added == 1
+    assert import_file(store, path, clock=CLOCK).added == 1
     assert store.events[0].recorded_at == CLOCK.now()
-    assert run_import(store, path, clock=FixedClock(datetime(2030, 1, 1, tzinfo=UTC))).added == 0
+    assert import_file(store, path, clock=FixedClock(datetime(2030, 1, 1, tzinfo=UTC))).added == 0
 
 
 def test_explicit_event_ids_already_in_the_store_count_as_present(tmp_path: Path) -> None:
@@ -320,7 +326,7 @@ def test_explicit_event_ids_already_in_the_store_count_as_present(tmp_path: Path
     store.append(existing.stream, [existing], None)
     record = existing.to_record()
     path = write(tmp_path, "one.jsonl", json.dumps(record) + "\n" + envelope() + "\n")
-    report = run_import(store, path)
+    report = import_file(store, path)
     assert (report.added, report.already_present) == (1, 1)
 
 
@@ -329,10 +335,10 @@ def test_explicit_event_ids_already_in_the_store_count_as_present(tmp_path: Path
 
 def test_sql_store_import_is_atomic_and_idempotent(tmp_path: Path, store: EventStore) -> None:
     bad = annual_csv(tmp_path, *GOOD_ROWS, "report.annual.submitted,2024-13-01,a,b,Chile,2023,")
-    refused = run_import(store, bad, clock=CLOCK)
+    refused = import_file(store, bad, clock=CLOCK)
     assert [issue.number for issue in refused.refused] == [5]
     assert store.head_position() == 0
     good = annual_csv(tmp_path, *GOOD_ROWS, name="good.csv")
-    assert run_import(store, good, clock=CLOCK).added == 3
-    assert run_import(store, good, clock=CLOCK).already_present == 3
+    assert import_file(store, good, clock=CLOCK).added == 3
+    assert import_file(store, good, clock=CLOCK).already_present == 3
     assert store.head_position() == 3

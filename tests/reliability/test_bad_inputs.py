@@ -598,8 +598,8 @@ def test_a_csv_row_gives_an_article_number_as_a_plain_cell(
         encoding="utf-8",
     )
 
-    # Act
-    report = run_import(store, path, clock=FixedClock(NOW))
+    # Act: into an empty store, so the treaty rules (Lao PDR is no party there) stay out of it
+    report = run_import(store, path, clock=FixedClock(NOW), check_rules=False)
 
     # Assert
     assert report.refused == ()
