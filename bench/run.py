@@ -21,7 +21,7 @@ Groups (each figure the median of --runs runs unless the table says otherwise):
 6. groups 1 and 3 on eventsourcing (SQLite, its batched `insert_events` and its notification
    log), printed as ratios ours/theirs.
 
-Needs the `dev` and `bench` extras (pytest for the fake Bot API server, eventsourcing) and a
+Needs the `bench` extra (eventsourcing), the repository's tests/e2e/fake_bot_api.py, and a
 PostgreSQL server (--pg-url, default the tests' one; --skip-postgres to leave it out).
 """
 
