@@ -275,11 +275,18 @@ class Ledger:
         corrections that name it, directly or through one another. Other slots are empty,
         and `problems` lists only the problems of the events taken.
         """
+        return Ledger.from_events(self.events_for(need), known_at, self.profile)
+
+    def events_for(self, need: Need | None = None) -> list[Event]:
+        """The events `as_known_at` folds for `need`, in the order they were applied.
+
+        A caller that applies events from another thread takes the same lock around this
+        call (the fold of the result needs none).
+        """
         index = self._index
         if index is None:
             raise ValueError("only the ledger of everything known can fold another knowledge time")
-        events = list(index.seen) if need is None else index.select(need, self._knowledge.original)
-        return Ledger.from_events(events, known_at, self.profile)
+        return list(index.seen) if need is None else index.select(need, self._knowledge.original)
 
     def _bucket(self, event: Event, create: bool) -> Facts | None:
         payload: Any = event.payload

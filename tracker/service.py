@@ -240,9 +240,10 @@ class TrackerService:
             if cached is not None:
                 self._past.move_to_end(key)
                 return cached
-            ledger = self._latest
+            # Chosen under the lock (a refresh may be adding to the index); folded outside it.
+            events = self._latest.events_for(need)
             up_to = self._recorded_up_to(moment)
-        known = KnownLedger(ledger.as_known_at(moment, need), up_to)
+        known = KnownLedger(Ledger.from_events(events, moment, self.profile), up_to)
         with self._lock:
             self._past[key] = known
             while len(self._past) > 8:
