@@ -9,6 +9,7 @@ Calendar-month arithmetic clamps to the end of a shorter month (31 Aug + 6 month
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Literal
 
 from dateutil.relativedelta import relativedelta
@@ -19,6 +20,7 @@ from projections.profile import CCM, ConventionProfile
 Timeliness = Literal["on_time", "on_cutoff_day", "late", "unknown"]
 
 
+@lru_cache(maxsize=4096)  # pure and hot: every membership view recomputes it per State
 def entry_into_force(deposit: date, profile: ConventionProfile = CCM) -> date:
     """The day the convention binds a State that deposited its instrument on `deposit`."""
     if deposit <= profile.threshold_deposit_date:

@@ -8,6 +8,7 @@ from events.sql import SqlEventStore, upgrade
 from tracker.clock import Clock, SystemClock
 from tracker.config import Settings
 from tracker.service import TrackerService
+from tracker.stores.checkpoints import SqlCheckpointStore
 
 
 @dataclass
@@ -18,8 +19,11 @@ class Tracker:
     store: SqlEventStore
     service: TrackerService
     clock: Clock
+    checkpoints: SqlCheckpointStore | None = None
 
     def close(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.close()
         self.store.close()
 
 
@@ -33,5 +37,10 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Track
     settings = settings or Settings()
     clock = clock or SystemClock()
     store = SqlEventStore(settings.database_url, settings.database_schema)
-    service = TrackerService(store, clock)
-    return Tracker(settings=settings, store=store, service=service, clock=clock)
+    # The ledger folded at start-up is saved now and then, so a restart on a large store reads
+    # a checkpoint and folds only what came after it.
+    checkpoints = SqlCheckpointStore(settings.database_url, settings.database_schema)
+    service = TrackerService(store, clock, checkpoints=checkpoints)
+    return Tracker(
+        settings=settings, store=store, service=service, clock=clock, checkpoints=checkpoints
+    )

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from bench.generate import END_OF_HISTORY, generate
+from events.dates import DateRange
 from events.schema import Event
 from events.sql import SqlEventStore
 from events.store import StreamAppend
@@ -124,3 +125,20 @@ def test_the_unpickler_refuses_anything_but_a_ledger() -> None:
         loads(pickle.dumps(decimal.Decimal(1)))
     with pytest.raises(pickle.UnpicklingError):
         loads(pickle.dumps({"not": "a checkpoint"}))
+
+
+class _FrozenDate(date):
+    """Like freezegun's FakeDate: what `date` is in a module first imported under freeze_time."""
+
+
+def test_a_date_of_a_date_subclass_is_saved_as_a_plain_date(history: list[Event]) -> None:
+    odd = history[0].model_copy(
+        update={"occurred_on": DateRange(_FrozenDate(2010, 1, 5), _FrozenDate(2010, 1, 6))}
+    )
+    ledger = Ledger.from_events([odd, *history[1:]])
+
+    copy = loads(dumps(SavedLedger(ledger, array("q", [1]), history[-1].recorded_at)))
+
+    assert copy.ledger == ledger
+    (restored,) = [e for e in copy.ledger._knowledge.effective() if e.event_id == odd.event_id]
+    assert type(restored.occurred_on.not_before) is date

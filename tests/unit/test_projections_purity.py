@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 PROJECTIONS = Path(__file__).resolve().parents[2] / "projections"
-ALLOWED_ROOTS = {"__future__", "collections", "dataclasses", "datetime", "typing", "uuid"}
+ALLOWED_ROOTS = {
+    "__future__",
+    "collections",
+    "dataclasses",
+    "datetime",
+    "functools",
+    "typing",
+    "uuid",
+}
 ALLOWED_ROOTS |= {"dateutil", "pydantic", "events", "projections"}
 CLOCK_CALLS = {"today", "now", "utcnow", "time", "monotonic", "perf_counter"}
 

@@ -147,6 +147,15 @@ class _Pickler(pickle.Pickler):
     for _cls in REGISTRY.values():
         dispatch_table[_cls] = _reduce_model
 
+    def reducer_override(self, obj: Any) -> Any:
+        # A date of a subclass (freezegun's FakeDate in a module first imported while time was
+        # frozen) is stored as the plain type, which is all the loader accepts.
+        if isinstance(obj, datetime) and type(obj) is not datetime:
+            return datetime, (*obj.timetuple()[:6], obj.microsecond, obj.tzinfo)
+        if isinstance(obj, date) and type(obj) not in (date, datetime):
+            return date, (obj.year, obj.month, obj.day)
+        return NotImplemented
+
 
 def dumps(saved: SavedLedger) -> bytes:
     out = io.BytesIO()
