@@ -181,7 +181,7 @@ def test_bot_api_faults_delay_reminders_without_dropping_them_and_the_bot_stays_
 
             # Act: one sweep per fault; the bot's clock moves a minute between sweeps, so a
             # reminder given back "for later" becomes due again.
-            attempts["429 retry_after"] = _sweep_after(bot, clock, faults=4)
+            attempts["429 retry_after"] = _sweep_after(bot, clock, faults=4, since=0)
             api.fail_next("sendMessage", status=502, count=4)
             attempts["502"] = _sweep_after(bot, clock, faults=4)
             # Not JSON is not retried by the bot's limiter (it is no network error): the sweep
@@ -237,11 +237,16 @@ def _reminders_due(database_url: str) -> None:
         )
 
 
-def _sweep_after(bot: RunningBot, clock: Any, faults: int, ok: int = 0) -> int:
+def _sweep_after(
+    bot: RunningBot, clock: Any, faults: int, ok: int = 0, since: int | None = None
+) -> int:
     """Run one sweep (as the JobQueue does) and wait until it met `faults` faulty answers
-    and made `ok` deliveries; return how many send attempts it made."""
+    and made `ok` deliveries; return how many send attempts it made.
+
+    `since=0` counts from the first send: the start-up sweep may already have made attempts
+    by the time this is called, and they belong to it."""
     api = bot.api
-    before = len(api.calls_to("sendMessage", ok_only=False))
+    before = len(api.calls_to("sendMessage", ok_only=False)) if since is None else since
     delivered = len(_delivered(api))
     if faults or ok:  # the start-up sweep is already running the first time
         clock.set(clock.now() + timedelta(minutes=1))
