@@ -13,8 +13,6 @@ not go green by silently testing one backend.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from events.sql import SqlEventStore, make_engine, upgrade
-from tests.databases import POSTGRES_START_HINT, TestDatabase, postgres_url
+from tests.databases import POSTGRES_START_HINT, TestDatabase, empty_database, postgres_url
 
 
 @pytest.fixture(scope="session")
@@ -54,22 +52,8 @@ def postgres_admin() -> Iterator[sa.Engine | str]:
 )
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestDatabase]:
     """A fresh, empty (un-migrated) database on each backend."""
-    if request.param == "sqlite":
-        yield TestDatabase("sqlite", f"sqlite:///{tmp_path / 'events.db'}")
-        return
-    admin = request.getfixturevalue("postgres_admin")
-    if isinstance(admin, str):
-        if os.environ.get("CI") == "true":
-            pytest.fail(admin, pytrace=False)
-        pytest.skip(admin)
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield TestDatabase("postgres", postgres_url(), schema)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with empty_database(request.param, request, tmp_path) as database:
+        yield database
 
 
 @pytest.fixture

@@ -7,8 +7,13 @@ resolves to whichever pytest loaded first.
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from events.sql import make_engine
@@ -37,3 +42,28 @@ class TestDatabase:
 
 def postgres_url() -> str:
     return os.environ.get("TRACKER_TEST_DATABASE_URL", DEFAULT_POSTGRES_URL)
+
+
+@contextmanager
+def empty_database(
+    backend: str, request: pytest.FixtureRequest, folder: Path, name: str = "events.db"
+) -> Iterator[TestDatabase]:
+    """A fresh, empty (un-migrated) database: a SQLite file in `folder`, or a PostgreSQL schema
+    created for the caller and dropped afterwards. An unreachable server skips, or fails under
+    CI=true, with the reason."""
+    if backend == "sqlite":
+        yield TestDatabase("sqlite", f"sqlite:///{folder / name}")
+        return
+    admin = request.getfixturevalue("postgres_admin")
+    if isinstance(admin, str):
+        if os.environ.get("CI") == "true":
+            pytest.fail(admin, pytrace=False)
+        pytest.skip(admin)
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield TestDatabase("postgres", postgres_url(), schema)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))

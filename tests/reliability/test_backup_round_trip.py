@@ -9,7 +9,6 @@ import hashlib
 import io
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import sqlalchemy as sa
 
 from events.schema import (
     AnnualReportSubmitted,
@@ -211,21 +209,7 @@ def _key(record: dict[str, Any]) -> tuple[str, int]:
 def _empty_database(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[TestDatabase]:
-    from tests.databases import TestDatabase, postgres_url
+    from tests.databases import empty_database
 
-    if backend == "sqlite":
-        yield TestDatabase("sqlite", f"sqlite:///{tmp_path / 'restored.db'}")
-        return
-    admin = request.getfixturevalue("postgres_admin")
-    if isinstance(admin, str):
-        if os.environ.get("CI") == "true":
-            pytest.fail(admin, pytrace=False)
-        pytest.skip(admin)
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield TestDatabase("postgres", postgres_url(), schema)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with empty_database(backend, request, tmp_path, "restored.db") as database:
+        yield database
