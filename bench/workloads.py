@@ -274,7 +274,7 @@ def rebuild(url: str, schema: str | None) -> dict[str, Any]:
     gc.disable()  # as the service does during a fold (see TrackerService.refresh)
     started = time.perf_counter()
     total = 0
-    for event in store.read_all():
+    for event in store.read_facts():
         key = event.stream.partition(":")[0]
         ledger = ledgers.get(key)
         if ledger is None:

@@ -446,9 +446,21 @@ class Event(BaseModel):
         """ISO3 of the State the event is about, if any."""
         return self.payload.state if isinstance(self.payload, StatePayload) else None
 
+    @property
+    def key(self) -> int:
+        """`event_id.int`: the fold's key for the event (hashed in C, unlike a UUID)."""
+        return self.event_id.int
+
+    def to_event(self) -> Event:
+        return self
+
     def to_record(self) -> dict[str, Any]:
         """JSON-ready dict (ISO dates, UTC times) in the envelope's field order."""
         return self.model_dump(mode="json")
+
+    def replace(self, **update: Any) -> Event:
+        """A copy with some fields changed, not re-validated (callers pass valid values)."""
+        return self.model_copy(update=update)
 
 
 def new_event(

@@ -21,7 +21,7 @@ import json
 import re
 import sys
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -59,6 +59,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from events.dates import DateRange
 from events.errors import ConcurrencyError, InvalidEvent, StoreUnavailable
+from events.facts import Fact, StoredEvent, state_of
 from events.schema import REGISTRY, Event, parse_event
 from events.store import StreamAppend
 
@@ -689,11 +690,15 @@ class SqlEventStore:
             raise ValueError("after must be a position >= 0")
         return self._read_pages(after, limit)
 
-    def _read_pages(self, after: int, limit: int | None) -> Iterator[Event]:
+    def _read_pages(self, after: int, limit: int | None, facts: bool = False) -> Iterator[Any]:
         last = after
         remaining = limit
         statement = _READ_SQL_PG if self._postgres else _READ_SQL_SQLITE
-        to_event = _pg_row_to_event if self._postgres else _sqlite_row_to_event
+        to_event: Callable[[tuple[Any, ...]], Fact]
+        if facts:
+            to_event = _pg_row_to_fact if self._postgres else _sqlite_row_to_fact
+        else:
+            to_event = _pg_row_to_event if self._postgres else _sqlite_row_to_event
         while remaining is None or remaining > 0:
             size = self._page_size if remaining is None else min(self._page_size, remaining)
             # Driver-level SQL: rows come from the database as they are stored (no type
@@ -707,6 +712,15 @@ class SqlEventStore:
             last = rows[-1][0]
             if remaining is not None:
                 remaining -= len(rows)
+
+    def read_facts(self, after: int = 0, limit: int | None = None) -> Iterator[Fact]:
+        """As `read_all`, for a fold: events of the current schema version come as
+        `StoredEvent`s (payload validated when read), older ones upcast as `Event`s."""
+        if limit is not None and limit < 0:
+            raise ValueError("limit must be >= 0 (or None for no limit)")
+        if after < 0:
+            raise ValueError("after must be a position >= 0")
+        return self._read_pages(after, limit, facts=True)
 
     def stream_version(self, stream: str) -> int:
         """Current version of the stream (0 when it has no events)."""
@@ -1081,4 +1095,77 @@ def _pg_row_to_event(row: tuple[Any, ...]) -> Event:
         row[9],
         row[10],
         row[11],
+    )
+
+
+#: The current schema version of every event type: rows of another version take the full path.
+_CURRENT_VERSION = {name: cls.SCHEMA_VERSION for name, cls in REGISTRY.items()}
+_from_iso = datetime.fromisoformat
+
+
+def _sqlite_row_to_fact(row: tuple[Any, ...]) -> Fact:
+    (
+        position,
+        event_id,
+        stream,
+        version,
+        type_name,
+        schema_version,
+        occurred_from,
+        occurred_to,
+        recorded_at,
+        recorded_by,
+        source,
+        payload,
+    ) = row
+    if _CURRENT_VERSION.get(type_name) != schema_version:
+        return _sqlite_row_to_event(row)
+    return StoredEvent(
+        int(event_id.replace("-", ""), 16),
+        _intern(stream),
+        version,
+        position,
+        _intern(type_name),
+        schema_version,
+        _range(occurred_from, occurred_to),
+        _from_iso(recorded_at + "+00:00"),  # UTC: the singleton tzinfo
+        _intern(recorded_by),
+        _intern(source),
+        payload,
+        state_of(type_name, payload),
+    )
+
+
+def _pg_row_to_fact(row: tuple[Any, ...]) -> Fact:
+    (
+        position,
+        event_id,
+        stream,
+        version,
+        type_name,
+        schema_version,
+        occurred_from,
+        occurred_to,
+        recorded_at,
+        recorded_by,
+        source,
+        payload,
+    ) = row
+    if _CURRENT_VERSION.get(type_name) != schema_version:
+        return _pg_row_to_event(row)
+    if recorded_at.tzinfo is not UTC:
+        recorded_at = recorded_at.astimezone(UTC)
+    return StoredEvent(
+        int(event_id.replace("-", ""), 16),
+        _intern(stream),
+        version,
+        position,
+        _intern(type_name),
+        schema_version,
+        _range(occurred_from, occurred_to),
+        recorded_at,
+        _intern(recorded_by),
+        _intern(source),
+        payload,
+        state_of(type_name, payload),
     )

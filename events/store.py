@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from events.facts import Fact
 from events.schema import Event
 
 
@@ -45,6 +46,10 @@ class EventStore(Protocol):
 
     def read_all(self, after: int = 0, limit: int | None = None) -> Iterator[Event]:
         """Every event with position > after, in position order, at most `limit`."""
+        ...
+
+    def read_facts(self, after: int = 0, limit: int | None = None) -> Iterator[Fact]:
+        """As `read_all`, in the form a fold reads fastest (payloads may be validated lazily)."""
         ...
 
     def stream_version(self, stream: str) -> int:

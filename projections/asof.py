@@ -26,13 +26,14 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from events.schema import REGISTRY, Event, EventCorrected, EventRetracted
+from events.facts import Fact
+from events.schema import REGISTRY, EventCorrected, EventRetracted
 
 RETRACTED = EventRetracted.TYPE
 CORRECTED = EventCorrected.TYPE
 
 #: (version no longer in effect, version now in effect); either side may be None.
-Change = tuple[Event | None, Event | None]
+Change = tuple[Fact | None, Fact | None]
 
 _CORRECTING_META = (
     "correction of {target} ignored: a retraction or correction cannot be corrected; "
@@ -53,21 +54,21 @@ class Knowledge:
     def __init__(self, known_at: datetime | None = None) -> None:
         self.known_at = require_aware(known_at)
         # Every admitted fact event as first recorded, in admission order.
-        self._originals: dict[int, Event] = {}
+        self._originals: dict[int, Fact] = {}
         # Facts whose effective version differs from the original (None: retracted).
-        self._overrides: dict[int, Event | None] = {}
+        self._overrides: dict[int, Fact | None] = {}
         # Admitted retractions and corrections, by their own id.
-        self._meta: dict[int, Event] = {}
+        self._meta: dict[int, Fact] = {}
         # target -> retractions naming it (live or not: liveness is computed when needed).
         self._retractions: dict[int, set[int]] = {}
         # target -> corrections naming it, in admission order.
-        self._corrections: dict[int, dict[int, Event]] = {}
+        self._corrections: dict[int, dict[int, Fact]] = {}
         # Every id named by a retraction or correction: the one lookup the fast path pays.
         self._targets: set[int] = set()
         #: Corrections set aside, by correction event id, with the reason.
         self.problems: dict[uuid.UUID, str] = {}
 
-    def admit(self, event: Event) -> tuple[Change, ...] | None:
+    def admit(self, event: Fact) -> tuple[Change, ...] | None:
         """Take one more event (in position order) and return what it changes.
 
         None is the common case, kept free of allocations: `event` is a new fact that takes
@@ -79,7 +80,7 @@ class Knowledge:
         type_name = event.type
         if type_name in (RETRACTED, CORRECTED):
             return self._admit_meta(event)
-        key = event.event_id.int
+        key = event.key
         originals = self._originals
         if key in originals:
             return ()  # the same event twice: appending is idempotent
@@ -89,10 +90,10 @@ class Knowledge:
             return self._refresh(key, set())
         return None
 
-    def effective(self) -> list[Event]:
+    def effective(self) -> list[Fact]:
         """Every fact in effect, corrected, in admission order."""
         overrides = self._overrides
-        out: list[Event] = []
+        out: list[Fact] = []
         for key, original in self._originals.items():
             if key in overrides:
                 current = overrides[key]
@@ -102,11 +103,11 @@ class Knowledge:
                 out.append(original)
         return out
 
-    def original(self, key: int) -> Event | None:
+    def original(self, key: int) -> Fact | None:
         """The admitted fact with this `event_id.int`, as first recorded."""
         return self._originals.get(key)
 
-    def corrections_of(self, event_id: uuid.UUID) -> tuple[Event, ...]:
+    def corrections_of(self, event_id: uuid.UUID) -> tuple[Fact, ...]:
         """The live corrections applied to a fact, in the order they apply."""
         corrections = self._corrections.get(event_id.int, {})
         return tuple(
@@ -115,8 +116,8 @@ class Knowledge:
             if self._is_live(key) and c.event_id not in self.problems
         )
 
-    def _admit_meta(self, event: Event) -> tuple[Change, ...]:
-        key = event.event_id.int
+    def _admit_meta(self, event: Fact) -> tuple[Change, ...]:
+        key = event.key
         if key in self._meta:
             return ()
         self._meta[key] = event
@@ -168,7 +169,7 @@ class Knowledge:
             return ()
         return ((old, new),)
 
-    def _compute(self, key: int, original: Event) -> Event | None:
+    def _compute(self, key: int, original: Fact) -> Fact | None:
         if not self._is_live(key):
             return None
         current = original
@@ -179,7 +180,7 @@ class Knowledge:
                 self.problems.pop(correction.event_id, None)  # retracted: no longer a problem
         return current
 
-    def _corrected(self, target: Event, correction: Event) -> Event:
+    def _corrected(self, target: Fact, correction: Fact) -> Fact:
         change = cast(EventCorrected, correction.payload)
         update: dict[str, Any] = {}
         if change.occurred_on is not None:
@@ -196,10 +197,10 @@ class Knowledge:
                 )
                 return target
             self.problems.pop(correction.event_id, None)
-        return target.model_copy(update=update)
+        return target.replace(**update)
 
 
-def known_events(events: Iterable[Event], known_at: datetime | None) -> list[Event]:
+def known_events(events: Iterable[Fact], known_at: datetime | None) -> list[Fact]:
     """The facts known at `known_at`: later-recorded events dropped, corrections applied,
     retracted events removed; retractions and corrections themselves are not returned."""
     knowledge = Knowledge(known_at)

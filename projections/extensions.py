@@ -17,7 +17,8 @@ from typing import Literal, cast
 from dateutil.relativedelta import relativedelta
 
 from events.dates import DateRange
-from events.schema import Event, ExtensionDecided, ExtensionRequested
+from events.facts import Fact
+from events.schema import ExtensionDecided, ExtensionRequested
 from projections.calendar import Timeliness, extension_filing_cutoff, filing_timeliness
 from projections.ledger import Ledger, ObligationKey, StateRecord
 from projections.meetings import MeetingView, meeting, meetings
@@ -86,7 +87,7 @@ def _requests(ledger: Ledger, record: StateRecord) -> Iterator[RequestView]:
 
 
 def _request_view(
-    ledger: Ledger, record: StateRecord, key: ObligationKey, event: Event, eif: date | None
+    ledger: Ledger, record: StateRecord, key: ObligationKey, event: Fact, eif: date | None
 ) -> RequestView:
     payload = cast(ExtensionRequested, event.payload)
     submitted = event.occurred_on

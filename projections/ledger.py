@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+from events.facts import Fact
 from events.schema import (
     AggregatePublished,
     AnnualReportSubmitted,
     ComplianceDeclared,
     ConsentDeposited,
     CoverageDeclared,
-    Event,
     EventCorrected,
     EventRetracted,
     ExtensionDecided,
@@ -39,7 +39,7 @@ from projections.profile import CCM, ConventionProfile
 #: (article, obligation key), e.g. (4, "main").
 ObligationKey = tuple[int, str]
 #: Facts keyed by `event_id.int` (hashed in C; see projections.asof).
-Facts = dict[int, Event]
+Facts = dict[int, Fact]
 
 
 @dataclass
@@ -124,7 +124,7 @@ class _Index:
     __slots__ = ("by_target", "by_type", "mobile", "seen")
 
     def __init__(self) -> None:
-        self.seen: list[Event] = []
+        self.seen: list[Fact] = []
         #: type -> State (None for facts about no State) -> sequence numbers.
         self.by_type: dict[str, dict[str | None, list[int]]] = {}
         #: target event_id.int -> sequence numbers of the retractions/corrections naming it.
@@ -132,12 +132,12 @@ class _Index:
         #: Ids of facts a payload correction names: it may move them to another State.
         self.mobile: set[int] = set()
 
-    def add(self, event: Event) -> None:
+    def add(self, event: Fact) -> None:
         seq = len(self.seen)
         self.seen.append(event)
         type_name = event.type
-        payload: Any = event.payload
         if type_name in (RETRACTED, CORRECTED):
+            payload: Any = event.payload
             target = cast(EventRetracted | EventCorrected, payload).target_event_id.int
             found = self.by_target.get(target)
             if found is None:
@@ -146,7 +146,7 @@ class _Index:
             if type_name == CORRECTED and cast(EventCorrected, payload).payload:
                 self.mobile.add(target)
             return
-        state: str | None = payload.state if type_name in STATE_TYPES else None
+        state = event.state
         per_state = self.by_type.get(type_name)
         if per_state is None:
             per_state = self.by_type[type_name] = {}
@@ -155,7 +155,7 @@ class _Index:
             found = per_state[state] = []
         found.append(seq)
 
-    def select(self, need: Need, original: Callable[[int], Event | None]) -> list[Event]:
+    def select(self, need: Need, original: Callable[[int], Fact | None]) -> list[Fact]:
         """The events a ledger needs to answer `need` exactly, in the order they were seen."""
         chosen: set[int] = set()
         by_type = self.by_type
@@ -179,12 +179,12 @@ class _Index:
             fact = original(key)
             if fact is None or fact.type not in wanted:
                 continue
-            state = getattr(fact.payload, "state", None)
+            state = fact.state
             seqs = by_type.get(fact.type, {}).get(state, [])
             chosen.update(seq for seq in seqs if seen[seq] is fact)
         # Retractions and corrections of what was chosen, and of those, transitively.
         by_target = self.by_target
-        pending = [seen[seq].event_id.int for seq in chosen]
+        pending = [seen[seq].key for seq in chosen]
         while pending:
             metas = by_target.get(pending.pop())
             if metas is None:
@@ -192,7 +192,7 @@ class _Index:
             for seq in metas:
                 if seq not in chosen:
                     chosen.add(seq)
-                    pending.append(seen[seq].event_id.int)
+                    pending.append(seen[seq].key)
         return [seen[seq] for seq in sorted(chosen)]
 
 
@@ -215,7 +215,7 @@ class Ledger:
     @classmethod
     def from_events(
         cls,
-        events: Iterable[Event],
+        events: Iterable[Fact],
         known_at: datetime | None = None,
         profile: ConventionProfile = CCM,
     ) -> Ledger:
@@ -233,11 +233,11 @@ class Ledger:
         """Corrections that could not be applied, by correction event id, with the reason."""
         return self._knowledge.problems
 
-    def apply_all(self, events: Iterable[Event]) -> None:
+    def apply_all(self, events: Iterable[Fact]) -> None:
         for event in events:
             self.apply(event)
 
-    def apply(self, event: Event) -> None:
+    def apply(self, event: Fact) -> None:
         """Fold one more event; events must come in position order."""
         if event.position is not None:
             self.position = event.position
@@ -249,19 +249,19 @@ class Ledger:
         if changes is None:
             bucket = self._bucket(event, create=True)
             if bucket is not None:
-                bucket[event.event_id.int] = event
+                bucket[event.key] = event
             return
         for old, new in changes:
             if old is not None:
                 bucket = self._bucket(old, create=False)
                 if bucket is not None:
-                    bucket.pop(old.event_id.int, None)
+                    bucket.pop(old.key, None)
             if new is not None:
                 bucket = self._bucket(new, create=True)
                 if bucket is not None:
-                    bucket[new.event_id.int] = new
+                    bucket[new.key] = new
 
-    def corrections_of(self, event_id: uuid.UUID) -> tuple[Event, ...]:
+    def corrections_of(self, event_id: uuid.UUID) -> tuple[Fact, ...]:
         """Corrections in effect on a fact, oldest first (for showing where a value came from)."""
         return self._knowledge.corrections_of(event_id)
 
@@ -277,7 +277,7 @@ class Ledger:
         """
         return Ledger.from_events(self.events_for(need), known_at, self.profile)
 
-    def events_for(self, need: Need | None = None) -> list[Event]:
+    def events_for(self, need: Need | None = None) -> list[Fact]:
         """The events `as_known_at` folds for `need`, in the order they were applied.
 
         A caller that applies events from another thread takes the same lock around this
@@ -288,11 +288,10 @@ class Ledger:
             raise ValueError("only the ledger of everything known can fold another knowledge time")
         return list(index.seen) if need is None else index.select(need, self._knowledge.original)
 
-    def _bucket(self, event: Event, create: bool) -> Facts | None:
-        payload: Any = event.payload
+    def _bucket(self, event: Fact, create: bool) -> Facts | None:
         slot = _STATE_SLOTS.get(event.type)
         if slot is not None:
-            iso3: str = payload.state
+            iso3 = cast(str, event.state)
             record = self.states.get(iso3)
             if record is None:
                 if not create:
@@ -303,14 +302,15 @@ class Ledger:
                 facts: Facts = getattr(record, attribute)
                 return facts
             nested: dict[Hashable, Facts] = getattr(record, attribute)
-            key = key_of(payload)
+            # Only reports, obligations and extensions: the payload is read for their key.
+            key = key_of(event.payload)
             bucket = nested.get(key)
             if bucket is None and create:
                 bucket = nested[key] = {}
             return bucket
         meeting_slot = _MEETING_SLOTS.get(event.type)
         if meeting_slot is not None:
-            meeting_id: str = payload.meeting
+            meeting_id: str = cast(Any, event.payload).meeting
             meeting = self.meetings.get(meeting_id)
             if meeting is None:
                 if not create:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import cast
 
-from events.schema import Event, MeetingRescheduled, MeetingScheduled
+from events.facts import Fact
+from events.schema import MeetingRescheduled, MeetingScheduled
 from projections.ledger import Facts, Ledger, MeetingRecord
 
 
@@ -41,11 +42,11 @@ def meetings(ledger: Ledger) -> tuple[MeetingView, ...]:
     return tuple(sorted(views, key=lambda v: (v.start_date, v.meeting)))
 
 
-def _latest(facts: Facts) -> Event | None:
+def _latest(facts: Facts) -> Fact | None:
     return max(facts.values(), key=_knowledge_order, default=None)
 
 
-def _knowledge_order(event: Event) -> tuple[datetime, date, str]:
+def _knowledge_order(event: Fact) -> tuple[datetime, date, str]:
     return (event.recorded_at, event.occurred_on.not_after, str(event.event_id))
 
 

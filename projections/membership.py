@@ -18,7 +18,8 @@ from datetime import date
 from typing import Literal, cast, get_args
 
 from events.dates import DateRange
-from events.schema import ConsentDeposited, Event, InstrumentKind, WithdrawalNotified
+from events.facts import Fact
+from events.schema import ConsentDeposited, InstrumentKind, WithdrawalNotified
 from projections.calendar import entry_into_force, withdrawal_effective
 from projections.ledger import Facts, Ledger, StateRecord
 from projections.profile import ConventionProfile
@@ -28,16 +29,16 @@ CountWhat = Literal["parties", "bound", "signatories", "signed", "signed_or_join
 COUNTS: tuple[str, ...] = get_args(CountWhat)
 
 
-def earliest(facts: Facts) -> Event | None:
+def earliest(facts: Facts) -> Fact | None:
     """The fact that certainly happened first (a State may be recorded twice by two sources)."""
-    best: Event | None = None
+    best: Fact | None = None
     for event in facts.values():
         if best is None or _order(event) < _order(best):
             best = event
     return best
 
 
-def _order(event: Event) -> tuple[date, date, str]:
+def _order(event: Fact) -> tuple[date, date, str]:
     return (event.occurred_on.not_after, event.occurred_on.not_before, str(event.event_id))
 
 

@@ -15,7 +15,8 @@ from datetime import date
 from typing import Literal, cast
 
 from events.dates import DateRange
-from events.schema import AnnualReportSubmitted, Event, FormVersion
+from events.facts import Fact
+from events.schema import AnnualReportSubmitted, FormVersion
 from projections.calendar import annual_report_due, initial_report_due
 from projections.ledger import Facts, Ledger
 from projections.membership import StateRef, earliest, membership_of, memberships
@@ -36,7 +37,7 @@ class ReportRef:
     uncertain: bool = False
 
 
-def report_ref(event: Event, uncertain: bool = False) -> ReportRef:
+def report_ref(event: Fact, uncertain: bool = False) -> ReportRef:
     payload = event.payload
     year = payload.year_covered if isinstance(payload, AnnualReportSubmitted) else None
     return ReportRef(

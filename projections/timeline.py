@@ -12,11 +12,11 @@ from datetime import date, datetime
 from typing import cast
 
 from events.dates import DateRange
+from events.facts import Fact
 from events.schema import (
     AnnualReportSubmitted,
     ComplianceDeclared,
     ConsentDeposited,
-    Event,
     ExtensionDecided,
     ExtensionRequested,
     InitialReportSubmitted,
@@ -92,7 +92,7 @@ def state_profile(ledger: Ledger, iso3: str, as_of: date) -> StateProfile:
     )
 
 
-def _by(event: Event, as_of: date) -> bool:
+def _by(event: Fact, as_of: date) -> bool:
     return event.occurred_on.not_before <= as_of
 
 
@@ -100,13 +100,13 @@ def _submitted_order(report: ReportRef) -> tuple[date, date, str]:
     return (report.submitted.not_before, report.submitted.not_after, str(report.event_id))
 
 
-def _event_order(event: Event) -> tuple[date, date, datetime, int, str]:
+def _event_order(event: Fact) -> tuple[date, date, datetime, int, str]:
     when = event.occurred_on
     position = event.position or 0
     return (when.not_before, when.not_after, event.recorded_at, position, str(event.event_id))
 
 
-def _fact_view(event: Event) -> FactView:
+def _fact_view(event: Fact) -> FactView:
     payload = cast(StateFactReported, event.payload)
     return FactView(
         fact=payload.fact,
@@ -136,7 +136,7 @@ def timeline(ledger: Ledger, iso3: str) -> tuple[TimelineEntry, ...]:
     record = ledger.states.get(iso3)
     if record is None:
         return ()
-    events: list[Event] = [
+    events: list[Fact] = [
         *record.signatures.values(),
         *record.deposits.values(),
         *record.withdrawals.values(),
@@ -164,7 +164,7 @@ def timeline(ledger: Ledger, iso3: str) -> tuple[TimelineEntry, ...]:
     )
 
 
-def summarize(event: Event) -> str:
+def summarize(event: Fact) -> str:
     """One plain-English line for a State event (front ends may word it their own way)."""
     p = event.payload
     if isinstance(p, StateSigned):

@@ -606,7 +606,7 @@ def _with_rule_refusals(
     # Each new event is checked against everything else: the store and the rest of the file.
     # Order-free on purpose: a backup lists events by position and a source by paragraph, and
     # imprecise dates cannot say which of two facts came first.
-    ledger = Ledger.from_events(store.read_all())
+    ledger = Ledger.from_events(store.read_facts())
     ledger.apply_all(event for event, _ in new)
     in_file = {str(event.event_id): event for event in plan.events}
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from events.dates import DateRange
 from events.errors import ConcurrencyError, InvalidEvent
+from events.facts import Fact
 from events.schema import (
     AnnualReportSubmitted,
     ComplianceDeclared,
@@ -180,10 +181,10 @@ class RuleBook:
         when = event.occurred_on
         record = ledger.states.get(iso3)
 
-        def others(facts: Mapping[int, Event] | None) -> list[Event]:
+        def others(facts: Mapping[int, Fact] | None) -> list[Fact]:
             # The ledger may already hold this very event (an import checks each event against
             # the rest of its file): a fact is never its own duplicate.
-            return [e for e in (facts or {}).values() if e.event_id != event.event_id]
+            return [e for e in (facts or {}).values() if e.key != event.key]
 
         if isinstance(payload, ConsentDeposited):
             earlier = others(None if record is None else record.deposits)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol, cast
 
-from events.schema import CoverageDeclared, Event, InitialReportSubmitted
+from events.facts import Fact
+from events.schema import CoverageDeclared, InitialReportSubmitted
 from events.store import EventStore
 from projections import extensions as ext
 from projections import membership as mem
@@ -177,7 +178,7 @@ class TrackerService:
             recorded = self._recorded
             ledger = self._latest
             with _gc_paused():
-                for event in self.store.read_all(after=ledger.position or 0):
+                for event in self.store.read_facts(after=ledger.position or 0):
                     ledger.apply(event)
                     at = event.recorded_at
                     recorded.append(_micros(at))
@@ -911,14 +912,14 @@ def _check_year(year: int) -> None:
         raise QueryError(f"year {year} is outside the Convention's years (2010 onwards)")
 
 
-def _membership_facts(ledger: Ledger, iso3: str) -> list[Iterable[Event]]:
+def _membership_facts(ledger: Ledger, iso3: str) -> list[Iterable[Fact]]:
     record = ledger.states.get(iso3)
     if record is None:
         return []
     return [record.signatures.values(), record.deposits.values(), record.withdrawals.values()]
 
 
-def _sources(events: Iterable[Event]) -> tuple[str, ...]:
+def _sources(events: Iterable[Fact]) -> tuple[str, ...]:
     """Distinct sources, most cited first (ties in first-seen order)."""
     counts: dict[str, int] = {}
     for event in events:

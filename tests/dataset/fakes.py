@@ -65,6 +65,9 @@ class InMemoryStore:
         selected = [e for e in self.events if (e.position or 0) > after]
         return iter(selected if limit is None else selected[:limit])
 
+    def read_facts(self, after: int = 0, limit: int | None = None) -> Iterator[Event]:
+        return self.read_all(after, limit)
+
     def stream_version(self, stream: str) -> int:
         return max((e.version or 0 for e in self.events if e.stream == stream), default=0)
 

@@ -102,6 +102,9 @@ class MemoryStore:
     def head_position(self) -> int:
         return len(self.events)
 
+    def read_facts(self, after: int = 0, limit: int | None = None) -> Iterator[Event]:
+        return self.read_all(after, limit)
+
 
 def memory_service(events: list[Event] | None = None) -> TrackerService:
     """A service over the given events (default: the bundled dataset), clock in late 2026."""
