@@ -271,14 +271,19 @@ def rebuild(url: str, schema: str | None) -> dict[str, Any]:
 
     store = open_store(url, schema)
     ledgers: dict[str, Ledger] = {}
+    # Stream names come interned from the store: one lookup routes an event to its ledger.
+    by_stream: dict[str, Ledger] = {}
     gc.disable()  # as the service does during a fold (see TrackerService.refresh)
     started = time.perf_counter()
     total = 0
     for event in store.read_facts():
-        key = event.stream.partition(":")[0]
-        ledger = ledgers.get(key)
+        ledger = by_stream.get(event.stream)
         if ledger is None:
-            ledger = ledgers[key] = Ledger(None, profile_for(key))
+            key = event.stream.partition(":")[0]
+            ledger = ledgers.get(key)
+            if ledger is None:
+                ledger = ledgers[key] = Ledger(None, profile_for(key))
+            by_stream[event.stream] = ledger
         ledger.apply(event)
         total += 1
     seconds = time.perf_counter() - started

@@ -696,7 +696,7 @@ class SqlEventStore:
         statement = _READ_SQL_PG if self._postgres else _READ_SQL_SQLITE
         to_event: Callable[[tuple[Any, ...]], Fact]
         if facts:
-            to_event = _pg_row_to_fact if self._postgres else _sqlite_row_to_fact
+            to_event = _fact_reader(self._postgres)
         else:
             to_event = _pg_row_to_event if self._postgres else _sqlite_row_to_event
         while remaining is None or remaining > 0:
@@ -1103,69 +1103,58 @@ _CURRENT_VERSION = {name: cls.SCHEMA_VERSION for name, cls in REGISTRY.items()}
 _from_iso = datetime.fromisoformat
 
 
-def _sqlite_row_to_fact(row: tuple[Any, ...]) -> Fact:
-    (
-        position,
-        event_id,
-        stream,
-        version,
-        type_name,
-        schema_version,
-        occurred_from,
-        occurred_to,
-        recorded_at,
-        recorded_by,
-        source,
-        payload,
-    ) = row
-    if _CURRENT_VERSION.get(type_name) != schema_version:
-        return _sqlite_row_to_event(row)
-    return StoredEvent(
-        int(event_id.replace("-", ""), 16),
-        _intern(stream),
-        version,
-        position,
-        _intern(type_name),
-        schema_version,
-        _range(occurred_from, occurred_to),
-        _from_iso(recorded_at + "+00:00"),  # UTC: the singleton tzinfo
-        _intern(recorded_by),
-        _intern(source),
-        payload,
-        state_of(type_name, payload),
-    )
+#: Distinct payload texts one `read_facts` shares before it starts over (bounds its memory).
+_SHARED_PAYLOADS_MAX = 1_000_000
 
 
-def _pg_row_to_fact(row: tuple[Any, ...]) -> Fact:
-    (
-        position,
-        event_id,
-        stream,
-        version,
-        type_name,
-        schema_version,
-        occurred_from,
-        occurred_to,
-        recorded_at,
-        recorded_by,
-        source,
-        payload,
-    ) = row
-    if _CURRENT_VERSION.get(type_name) != schema_version:
-        return _pg_row_to_event(row)
-    if recorded_at.tzinfo is not UTC:
-        recorded_at = recorded_at.astimezone(UTC)
-    return StoredEvent(
-        int(event_id.replace("-", ""), 16),
-        _intern(stream),
-        version,
-        position,
-        _intern(type_name),
-        schema_version,
-        _range(occurred_from, occurred_to),
-        recorded_at,
-        _intern(recorded_by),
-        _intern(source),
-        payload,
-        state_of(type_name, payload),
-    )
+def _fact_reader(postgres: bool) -> Callable[[tuple[Any, ...]], Fact]:
+    """A row converter for one `read_facts` call.
+
+    Equal payload texts are shared: a State's yearly facts repeat word for word, and a fold
+    keeps every payload (measured: 35 % of the texts in the 1M-event bench history are distinct).
+    """
+    payloads: dict[str, str] = {}
+    share = payloads.setdefault
+    current = _CURRENT_VERSION.get
+    slow = _pg_row_to_event if postgres else _sqlite_row_to_event
+
+    def convert(row: tuple[Any, ...]) -> Fact:
+        (
+            position,
+            event_id,
+            stream,
+            version,
+            type_name,
+            schema_version,
+            occurred_from,
+            occurred_to,
+            recorded_at,
+            recorded_by,
+            source,
+            payload,
+        ) = row
+        if current(type_name) != schema_version:
+            return slow(row)
+        if postgres:
+            if recorded_at.tzinfo is not UTC:
+                recorded_at = recorded_at.astimezone(UTC)
+        else:
+            recorded_at = _from_iso(recorded_at + "+00:00")  # UTC: the singleton tzinfo
+        if len(payloads) >= _SHARED_PAYLOADS_MAX:
+            payloads.clear()
+        return StoredEvent(
+            int(event_id.replace("-", ""), 16),
+            _intern(stream),
+            version,
+            position,
+            _intern(type_name),
+            schema_version,
+            _range(occurred_from, occurred_to),
+            recorded_at,
+            _intern(recorded_by),
+            _intern(source),
+            share(payload, payload),
+            state_of(type_name, payload),
+        )
+
+    return convert

@@ -9,6 +9,7 @@ The ledger holds no valid-time logic: queries in the sibling modules take `as_of
 from __future__ import annotations
 
 import uuid
+from array import array
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -90,6 +91,8 @@ _STATE_SLOTS: dict[str, tuple[str, Callable[[Any], Hashable] | None]] = {
     ExtensionDecided.TYPE: ("extension_decisions", _obligation_key),
     StateFactReported.TYPE: ("facts", None),
 }
+#: The State slots that are one flat dict (no key read from the payload).
+_FLAT_STATE_SLOTS = {t: attribute for t, (attribute, key_of) in _STATE_SLOTS.items() if not key_of}
 _MEETING_SLOTS = {MeetingScheduled.TYPE: "scheduled", MeetingRescheduled.TYPE: "rescheduled"}
 
 #: Event types that feed State membership (signature, consent, withdrawal).
@@ -125,8 +128,9 @@ class _Index:
 
     def __init__(self) -> None:
         self.seen: list[Fact] = []
-        #: type -> State (None for facts about no State) -> sequence numbers.
-        self.by_type: dict[str, dict[str | None, list[int]]] = {}
+        #: type -> State (None for facts about no State) -> sequence numbers (4 bytes each in an
+        #: array, not a 28-byte int object in a list: there is one per event).
+        self.by_type: dict[str, dict[str | None, array[int]]] = {}
         #: target event_id.int -> sequence numbers of the retractions/corrections naming it.
         self.by_target: dict[int, list[int]] = {}
         #: Ids of facts a payload correction names: it may move them to another State.
@@ -150,10 +154,10 @@ class _Index:
         per_state = self.by_type.get(type_name)
         if per_state is None:
             per_state = self.by_type[type_name] = {}
-        found = per_state.get(state)
-        if found is None:
-            found = per_state[state] = []
-        found.append(seq)
+        seqs = per_state.get(state)
+        if seqs is None:
+            seqs = per_state[state] = array("i")
+        seqs.append(seq)
 
     def select(self, need: Need, original: Callable[[int], Fact | None]) -> list[Fact]:
         """The events a ledger needs to answer `need` exactly, in the order they were seen."""
@@ -180,7 +184,7 @@ class _Index:
             if fact is None or fact.type not in wanted:
                 continue
             state = fact.state
-            seqs = by_type.get(fact.type, {}).get(state, [])
+            seqs = by_type.get(fact.type, {}).get(state, array("i"))
             chosen.update(seq for seq in seqs if seen[seq] is fact)
         # Retractions and corrections of what was chosen, and of those, transitively.
         by_target = self.by_target
@@ -247,6 +251,14 @@ class Ledger:
             self._index.add(event)
         changes = self._knowledge.admit(event)
         if changes is None:
+            attribute = _FLAT_STATE_SLOTS.get(event.type)
+            if attribute is not None:  # the common case, inlined: most events are State facts
+                iso3 = cast(str, event.state)
+                record = self.states.get(iso3)
+                if record is None:
+                    record = self.states[iso3] = StateRecord(iso3)
+                getattr(record, attribute)[event.key] = event
+                return
             bucket = self._bucket(event, create=True)
             if bucket is not None:
                 bucket[event.key] = event

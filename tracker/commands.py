@@ -611,10 +611,19 @@ def _peel_date(core: str, today: date, what: str = "the question") -> tuple[str,
         return core, None
     head = core[: match.start()].strip()
     try:
-        return head, parse_date(match.group("date"), today)
+        day = parse_date(match.group("date"), today)
     except DateInputError as exc:
         understood = f"I read {what} as '{_clip(head)}' but" if head else "I"
         raise ParseError(f"{understood} could not read the date: {exc}") from None
+    # "Laos today 2024-06-30": the head cannot keep a date of its own, or the subject would
+    # read back differently ("Laos today" would lose "today" to the date the next time).
+    earlier = _DATE_TAIL.search(head)
+    if earlier is not None:
+        raise ParseError(
+            f"two dates given ('{_clip(earlier.group('date'))}' and "
+            f"'{_clip(match.group('date'))}'); give one"
+        )
+    return head, day
 
 
 def _peel_period(core: str, today: date) -> tuple[str, tuple[date, date] | None]:

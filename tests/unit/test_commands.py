@@ -318,3 +318,9 @@ def test_every_record_kind_is_previewed_then_stored_with_who_recorded_it(
     ]
     assert {e.recorded_by for e in new} == {"console:coordinator"}
     assert new[5].stream == new[6].stream == "ccm:state:COM"  # a correction joins its target
+
+
+@pytest.mark.parametrize("text", ["/state today 2024-06-30", "/calendar Laos today 2024-06-30"])
+def test_a_subject_ending_in_a_date_word_before_a_date_is_two_dates(text: str) -> None:
+    with pytest.raises(c.ParseError, match="two dates given"):
+        c.parse(text, TODAY)

@@ -10,6 +10,7 @@ import pytest
 PROJECTIONS = Path(__file__).resolve().parents[2] / "projections"
 ALLOWED_ROOTS = {
     "__future__",
+    "array",
     "collections",
     "dataclasses",
     "datetime",
