@@ -43,6 +43,10 @@ class DateRange:
         object.__setattr__(self, "not_before", not_before)
         object.__setattr__(self, "not_after", upper)
 
+    def __reduce__(self) -> tuple[type[DateRange], tuple[date, date]]:
+        # The default reduction of a slotted object sets attributes, which this class forbids.
+        return DateRange, (self.not_before, self.not_after)
+
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("DateRange is immutable")
 

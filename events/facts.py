@@ -16,9 +16,11 @@ import uuid
 from datetime import datetime
 from typing import Any, Protocol
 
+from pydantic import ValidationError
+
 from events.dates import DateRange
 from events.errors import InvalidEvent
-from events.schema import REGISTRY, Event, Payload, StatePayload
+from events.schema import REGISTRY, Event, Payload, StatePayload, describe_validation_error
 
 __all__ = ["Fact", "StoredEvent", "state_of"]
 
@@ -168,9 +170,10 @@ class StoredEvent:
     def payload(self) -> Payload:
         try:
             return _validated(self.type, self.raw_payload)
-        except ValueError as exc:
+        except ValidationError as exc:
+            reason = describe_validation_error(exc, prefix="payload.")
             raise InvalidEvent(
-                f"stored event {self.event_id} at position {self.position}: payload: {exc}"
+                f"stored event {self.event_id} at position {self.position}: {reason}"
             ) from None
 
     @property

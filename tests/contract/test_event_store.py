@@ -312,6 +312,25 @@ class EventStoreContract:
         assert nothing_after_head == []
         assert nothing_at_all == []
 
+    def test_read_facts_gives_the_events_of_read_all_in_their_lean_form(
+        self, store: EventStore
+    ) -> None:
+        streams = [f"ccm:state:S{i:02d}" for i in range(4)]
+        store.append_many([StreamAppend(s, many(s, 800), expected_version=0) for s in streams])
+        everything = list(store.read_all())
+        after = everything[999].position or 0
+
+        facts = list(store.read_facts())
+        middle = list(store.read_facts(after=after, limit=1500))
+
+        assert [f.to_event() for f in facts] == everything
+        assert [f.to_event() for f in middle] == everything[1000:2500]
+        assert list(store.read_facts(limit=0)) == []
+        for fact, event in zip(facts, everything, strict=True):
+            assert fact.key == event.event_id.int
+            assert fact.state == event.state
+            assert fact.payload == event.payload
+
     def test_read_all_is_a_lazy_iterator_that_does_not_snapshot_the_log(
         self, store: EventStore
     ) -> None:
@@ -426,6 +445,51 @@ class TestSqlEventStore(EventStoreContract):
             state="LBN", year_covered=2019, form_version="original"
         )
         assert from_stream.recorded_at == datetime(2020, 9, 1, tzinfo=UTC)
+
+    def test_an_old_schema_row_is_upcast_when_read_for_a_fold(
+        self, store: SqlEventStore, db_url: TestDatabase
+    ) -> None:
+        insert_raw(
+            db_url,
+            "INSERT INTO events (event_id, stream, version, type, schema_version, occurred_from,"
+            " occurred_to, recorded_at, recorded_by, source, payload) VALUES (:id, :stream, 1,"
+            " 'report.annual.submitted', 1, :day, :day, :recorded, 'v1-importer',"
+            " 'CCM/MSP/2020/6', :payload)",
+            id=str(uuid.uuid4()),
+            stream=LBN,
+            day=date(2020, 4, 30),
+            recorded=OLD_RECORDED_AT[db_url.backend],
+            payload='{"state": "LBN", "year": 2019, "revised_form": false}',
+        )
+
+        [fact] = list(store.read_facts())
+
+        assert fact.to_event() == next(store.read_all())
+        assert fact.state == "LBN"
+        assert fact.payload == AnnualReportSubmitted(
+            state="LBN", year_covered=2019, form_version="original"
+        )
+
+    def test_a_hand_written_payload_is_read_for_a_fold_as_it_would_be_validated(
+        self, store: SqlEventStore, db_url: TestDatabase
+    ) -> None:
+        # Keys in another order and spaces: the State is still read from the payload itself.
+        insert_raw(
+            db_url,
+            "INSERT INTO events (event_id, stream, version, type, schema_version, occurred_from,"
+            " occurred_to, recorded_at, recorded_by, source, payload) VALUES (:id, :stream, 1,"
+            " 'state.consent_deposited', 1, :day, :day, :recorded, 'x', 'x', :payload)",
+            id=str(uuid.uuid4()),
+            stream=LBN,
+            day=date(2020, 4, 30),
+            recorded=OLD_RECORDED_AT[db_url.backend],
+            payload='{ "instrument": "accession", "state": "LBN" }',
+        )
+
+        [fact] = list(store.read_facts())
+
+        assert fact.state == "LBN"
+        assert fact.to_event() == next(store.read_all())
 
     def test_an_unreadable_stored_row_names_its_position(
         self, store: SqlEventStore, db_url: TestDatabase

@@ -64,7 +64,13 @@ checkpoints = Table(
 )
 
 _ROOT = Path(__file__).resolve().parents[2]
-_SOURCES = ("events/schema.py", "events/dates.py", "projections", "tracker/stores/checkpoints.py")
+_SOURCES = (
+    "events/schema.py",
+    "events/dates.py",
+    "events/facts.py",
+    "projections",
+    "tracker/stores/checkpoints.py",
+)
 
 
 def code_version() -> str:
