@@ -33,7 +33,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
-    Index,
     Integer,
     MetaData,
     Row,
@@ -125,8 +124,8 @@ class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware timestamp stored as UTC and always read back as aware UTC.
 
     SQLite has no timezone type: SQLAlchemy writes the wall-clock fields only, so the value is
-    normalised to UTC first (the text stays sortable for the recorded_at index) and UTC is
-    attached on the way out.
+    normalised to UTC first (so the text sorts as the time does) and UTC is attached on the
+    way out.
     """
 
     impl = DateTime(timezone=True)
@@ -155,8 +154,8 @@ class EventRow(Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("stream", "version"),
-        Index("ix_events_recorded_at", "recorded_at"),
-        Index("ix_events_type", "type"),
+        # No index on recorded_at or type: no query filters or sorts by them (revision 0004
+        # dropped them; they only slowed every insert).
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("occurred_from <= occurred_to", name="occurred_range"),
     )
@@ -802,10 +801,28 @@ def _existing_ids(connection: Connection, ids: Sequence[str]) -> set[str]:
 
 _EXISTING_SQL_PG = "SELECT event_id FROM events WHERE event_id = ANY(%s)"
 _EXISTING_SQL_SQLITE: dict[int, str] = {}
+_STREAM_VERSIONS_SQL_SQLITE: dict[int, str] = {}
 
 
 def _stream_versions(connection: Connection, streams: set[str]) -> dict[str, int]:
     versions: dict[str, int] = {}
+    if connection.dialect.name == "sqlite":
+        # One index seek per stream. SQLite runs `WHERE stream IN (...) GROUP BY stream` as a
+        # walk over every (stream, version) entry of those streams, i.e. most of the table
+        # once a batch names most streams: measured 67 ms per 10k-event batch (1,788 streams)
+        # at 1M events, 3.9 s of a 1M import; this form takes 2.2 ms, same results.
+        for chunk in _chunks(sorted(streams), _IN_CHUNK):
+            statement = _STREAM_VERSIONS_SQL_SQLITE.get(len(chunk))
+            if statement is None:
+                values = ", ".join(["(?)"] * len(chunk))
+                statement = _STREAM_VERSIONS_SQL_SQLITE[len(chunk)] = (
+                    f"WITH wanted(stream) AS (VALUES {values}) SELECT wanted.stream, "
+                    "(SELECT max(version) FROM events WHERE events.stream = wanted.stream) "
+                    "FROM wanted"
+                )
+            rows = connection.exec_driver_sql(statement, tuple(chunk))
+            versions.update((stream, top) for stream, top in rows if top is not None)
+        return versions
     for chunk in _chunks(sorted(streams), _IN_CHUNK):
         query = (
             select(_c.stream, func.max(_c.version)).where(_c.stream.in_(chunk)).group_by(_c.stream)
