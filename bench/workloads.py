@@ -26,8 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-#: Events per append_many call of a bulk import (the importer's batch size).
-IMPORT_BATCH = 10_000
+#: Events per append_many call (one transaction) of a bulk import, for us and for
+#: eventsourcing's insert_events alike. `tracker import` appends a whole file in one call; this
+#: bounds one call's memory for histories of millions of events.
+IMPORT_BATCH = 100_000
 FIRST_KNOWN = datetime(2008, 12, 1, tzinfo=UTC)
 
 

@@ -201,3 +201,24 @@ def test_recorded_up_to_is_the_newest_knowledge_time_not_after_the_question(
         assert service.known(moment).recorded_up_to == expected
         assert service.count("parties", date(2020, 1, 1), moment).recorded_up_to == expected
     assert service.known().recorded_up_to == times[-1]
+
+
+def test_the_stored_payload_text_is_what_pydantic_writes(history: list[Event]) -> None:
+    from events.sql import _payload_json
+
+    for event in history:
+        assert _payload_json(event.payload) == event.payload.model_dump_json()
+
+
+def test_appended_events_carry_the_positions_they_are_read_back_with(
+    store: SqlEventStore, history: list[Event]
+) -> None:
+    _append(store, history[:300])
+    by_stream: dict[str, list[Event]] = {}
+    for event in history[300:1_300]:
+        by_stream.setdefault(event.stream, []).append(event)
+
+    stored = store.append_many([StreamAppend(s, part, None) for s, part in by_stream.items()])
+
+    read = {e.event_id: (e.position, e.version) for e in store.read_all(after=300)}
+    assert {e.event_id: (e.position, e.version) for e in stored} == read
