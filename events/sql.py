@@ -58,7 +58,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from events.dates import DateRange
 from events.errors import ConcurrencyError, InvalidEvent, StoreUnavailable
-from events.facts import Fact, StoredEvent, state_of
+from events.facts import STATE_PAYLOAD_TYPES, STATE_PREFIX, Fact, StoredEvent, state_of
 from events.schema import REGISTRY, Event, Payload, parse_event
 from events.store import StreamAppend
 
@@ -714,8 +714,7 @@ class SqlEventStore:
             # processing), and the trusted-row constructor builds each Event (`_trusted_event`).
             with _translate_errors(self._url), self._engine.connect() as connection:
                 rows = connection.exec_driver_sql(statement, (last, size)).tuples().all()
-            for row in rows:
-                yield to_event(row)
+            yield from map(to_event, rows)
             if len(rows) < size:
                 return
             last = rows[-1][0]
@@ -1150,6 +1149,8 @@ def _fact_reader(postgres: bool) -> Callable[[tuple[Any, ...]], Fact]:
     """
     payloads: dict[str, str] = {}
     share = payloads.setdefault
+    ranges = _RANGES
+    state_types, prefix, ends = STATE_PAYLOAD_TYPES, STATE_PREFIX, ('",', '"}')
     current = _CURRENT_VERSION.get
     slow = _pg_row_to_event if postgres else _sqlite_row_to_event
 
@@ -1177,6 +1178,14 @@ def _fact_reader(postgres: bool) -> Callable[[tuple[Any, ...]], Fact]:
             recorded_at = _from_iso(recorded_at + "+00:00")  # UTC: the singleton tzinfo
         if len(payloads) >= _SHARED_PAYLOADS_MAX:
             payloads.clear()
+        occurred_on = ranges.get((occurred_from, occurred_to))
+        if occurred_on is None:
+            occurred_on = _range(occurred_from, occurred_to)
+        # state_of's shortcut, inlined: this runs once per event of the log.
+        if type_name in state_types and payload.startswith(prefix) and payload[13:15] in ends:
+            state: str | None = _intern(payload[10:13])
+        else:
+            state = state_of(type_name, payload)
         return StoredEvent(
             int(event_id.replace("-", ""), 16),
             _intern(stream),
@@ -1184,12 +1193,12 @@ def _fact_reader(postgres: bool) -> Callable[[tuple[Any, ...]], Fact]:
             position,
             _intern(type_name),
             schema_version,
-            _range(occurred_from, occurred_to),
+            occurred_on,
             recorded_at,
             _intern(recorded_by),
             _intern(source),
             share(payload, payload),
-            state_of(type_name, payload),
+            state,
         )
 
     return convert

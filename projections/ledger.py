@@ -247,8 +247,9 @@ class Ledger:
             self.position = event.position
         if not event.stream.startswith(self._stream_prefix):
             return  # another convention's event
-        if self._index is not None:
-            self._index.add(event)
+        index = self._index
+        if index is not None:
+            index.add(event)
         changes = self._knowledge.admit(event)
         if changes is None:
             attribute = _FLAT_STATE_SLOTS.get(event.type)
