@@ -4,14 +4,16 @@ same workload on the `eventsourcing` library beside ours.
     python bench/run.py --events 1000000          # the table
     python bench/run.py --events 1000000 --json   # the table, then the figures as JSON
 
-Groups (each figure the median of --runs runs unless the table says otherwise):
+Groups (each figure the median of --runs, --big-runs or --rebuild-runs runs, or a
+percentile of the samples):
 
 1. bulk import throughput (events/s) of 100k events and of --events events, through
-   `SqlEventStore.append_many` in batches of 10,000 (a fresh database per run; on PostgreSQL a
-   schema created and dropped per run);
+   `SqlEventStore.append_many` in calls of 100,000 events, one transaction each (a fresh
+   database per run; on PostgreSQL a schema created and dropped per run);
 2. single-event append latency through `Recorder.record`, as a bot /record does;
 3. full rebuild of every projection from zero (one ledger per convention from every stored
-   event), events/s and the peak memory of that process (ru_maxrss of a fresh child);
+   event, read with `read_facts`), events/s and the peak memory of that process (VmHWM of a
+   fresh child);
 4. as-of query latency at random (as_of, known_at) pairs on the big store, for a count, an
    overdue list and a State profile: the first query of each kind in a fresh process (cold)
    and the following ones (warm, p50/p95/p99); and cold start to the first answer, measured
@@ -437,30 +439,40 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--runs", type=int, default=3, help="runs of each cheap figure")
-    parser.add_argument("--big-runs", type=int, default=1, help="runs of the big import")
+    head, _, rest = __doc__.partition("\n\n")
+    parser = argparse.ArgumentParser(
+        description=" ".join(head.split()),
+        epilog="Example:\n  python bench/run.py --events 1000000 --json\n\n"
+        + rest.partition("\n\n")[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
-        "--rebuild-runs", type=int, help="runs of each rebuild (default 3, 1 above 200k events)"
+        "--events", type=int, default=1_000_000, help="size of the big history (1k to 2M)"
+    )
+    parser.add_argument("--seed", type=int, default=2026, help="seed of the generated history")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each cheap figure")
+    parser.add_argument(
+        "--big-runs", type=int, default=3, help="runs of the big import (median reported)"
+    )
+    parser.add_argument(
+        "--rebuild-runs", type=int, default=3, help="runs of each rebuild (median reported)"
     )
     parser.add_argument("--cold-runs", type=int, default=3, help="cold starts per backend")
     parser.add_argument("--pairs", type=int, default=1000, help="as-of pairs per query kind")
-    parser.add_argument("--appends", type=int, default=200)
-    parser.add_argument("--bot-count", type=int, default=60)
+    parser.add_argument("--appends", type=int, default=200, help="single appends timed")
+    parser.add_argument("--bot-count", type=int, default=60, help="/count commands timed")
     parser.add_argument(
-        "--pg-url", default=os.environ.get("TRACKER_TEST_DATABASE_URL", DEFAULT_PG_URL)
+        "--pg-url",
+        default=os.environ.get("TRACKER_TEST_DATABASE_URL", DEFAULT_PG_URL),
+        help="PostgreSQL for its column (default: the tests' server)",
     )
-    parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--skip-eventsourcing", action="store_true")
-    parser.add_argument("--skip-bot", action="store_true")
+    parser.add_argument("--skip-postgres", action="store_true", help="no PostgreSQL column")
+    parser.add_argument("--skip-eventsourcing", action="store_true", help="no eventsourcing column")
+    parser.add_argument("--skip-bot", action="store_true", help="no bot round trip (group 5)")
     parser.add_argument("--workdir", help="where the SQLite files go (default: a temp dir)")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
-    if args.rebuild_runs is None:
-        args.rebuild_runs = 3 if args.events <= 200_000 else 1
     if not 1_000 <= args.events <= 2_000_000:
         parser.error("--events must be between 1,000 and 2,000,000")
     if not args.skip_eventsourcing:
