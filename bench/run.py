@@ -222,6 +222,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             url, schema = kept[backend]
             runs = [_spawned("rebuild", url=url, schema=schema) for _ in range(args.rebuild_runs)]
             out["rebuild"][backend] = {
+                "events": runs[0]["events"],
                 "events_per_s": _median(runs, "events_per_s"),
                 "peak_rss_mb": _median(runs, "peak_rss_mb"),
                 "conventions": runs[0]["conventions"],
