@@ -365,6 +365,25 @@ def insert_raw(db: TestDatabase, sql: str, **params: object) -> None:
         engine.dispose()
 
 
+V1_ANNUAL_REPORT = '{"state": "LBN", "year": 2019, "revised_form": false}'
+
+
+def insert_row(db: TestDatabase, type_name: str, payload: str, event_id: str | None = None) -> None:
+    """One row of schema version 1 written by other software, straight into the table."""
+    insert_raw(
+        db,
+        "INSERT INTO events (event_id, stream, version, type, schema_version, occurred_from,"
+        " occurred_to, recorded_at, recorded_by, source, payload) VALUES (:id, :stream, 1,"
+        " :type, 1, :day, :day, :recorded, 'v1-importer', 'CCM/MSP/2020/6', :payload)",
+        id=event_id or str(uuid.uuid4()),
+        stream=LBN,
+        type=type_name,
+        day=date(2020, 4, 30),
+        recorded=OLD_RECORDED_AT[db.backend],
+        payload=payload,
+    )
+
+
 class TestSqlEventStore(EventStoreContract):
     """The contract on SQLite and PostgreSQL, and what the database itself guarantees."""
 
@@ -422,18 +441,7 @@ class TestSqlEventStore(EventStoreContract):
         self, store: SqlEventStore, db_url: TestDatabase
     ) -> None:
         event_id = str(uuid.uuid4())
-        insert_raw(
-            db_url,
-            "INSERT INTO events (event_id, stream, version, type, schema_version, occurred_from,"
-            " occurred_to, recorded_at, recorded_by, source, payload) VALUES (:id, :stream, 1,"
-            " 'report.annual.submitted', 1, :day, :day, :recorded, 'v1-importer',"
-            " 'CCM/MSP/2020/6', :payload)",
-            id=event_id,
-            stream=LBN,
-            day=date(2020, 4, 30),
-            recorded=OLD_RECORDED_AT[db_url.backend],
-            payload='{"state": "LBN", "year": 2019, "revised_form": false}',
-        )
+        insert_row(db_url, "report.annual.submitted", V1_ANNUAL_REPORT, event_id)
 
         [from_stream] = store.read_stream(LBN)
         [from_log] = list(store.read_all())
@@ -449,18 +457,7 @@ class TestSqlEventStore(EventStoreContract):
     def test_an_old_schema_row_is_upcast_when_read_for_a_fold(
         self, store: SqlEventStore, db_url: TestDatabase
     ) -> None:
-        insert_raw(
-            db_url,
-            "INSERT INTO events (event_id, stream, version, type, schema_version, occurred_from,"
-            " occurred_to, recorded_at, recorded_by, source, payload) VALUES (:id, :stream, 1,"
-            " 'report.annual.submitted', 1, :day, :day, :recorded, 'v1-importer',"
-            " 'CCM/MSP/2020/6', :payload)",
-            id=str(uuid.uuid4()),
-            stream=LBN,
-            day=date(2020, 4, 30),
-            recorded=OLD_RECORDED_AT[db_url.backend],
-            payload='{"state": "LBN", "year": 2019, "revised_form": false}',
-        )
+        insert_row(db_url, "report.annual.submitted", V1_ANNUAL_REPORT)
 
         [fact] = list(store.read_facts())
 
@@ -474,16 +471,8 @@ class TestSqlEventStore(EventStoreContract):
         self, store: SqlEventStore, db_url: TestDatabase
     ) -> None:
         # Keys in another order and spaces: the State is still read from the payload itself.
-        insert_raw(
-            db_url,
-            "INSERT INTO events (event_id, stream, version, type, schema_version, occurred_from,"
-            " occurred_to, recorded_at, recorded_by, source, payload) VALUES (:id, :stream, 1,"
-            " 'state.consent_deposited', 1, :day, :day, :recorded, 'x', 'x', :payload)",
-            id=str(uuid.uuid4()),
-            stream=LBN,
-            day=date(2020, 4, 30),
-            recorded=OLD_RECORDED_AT[db_url.backend],
-            payload='{ "instrument": "accession", "state": "LBN" }',
+        insert_row(
+            db_url, "state.consent_deposited", '{ "instrument": "accession", "state": "LBN" }'
         )
 
         [fact] = list(store.read_facts())
@@ -494,16 +483,7 @@ class TestSqlEventStore(EventStoreContract):
     def test_an_unreadable_stored_row_names_its_position(
         self, store: SqlEventStore, db_url: TestDatabase
     ) -> None:
-        insert_raw(
-            db_url,
-            "INSERT INTO events (event_id, stream, version, type, schema_version, occurred_from,"
-            " occurred_to, recorded_at, recorded_by, source, payload) VALUES (:id, :stream, 1,"
-            " 'no.such.type', 1, :day, :day, :recorded, 'x', 'x', '{}')",
-            id=str(uuid.uuid4()),
-            stream=LBN,
-            day=date(2020, 4, 30),
-            recorded=OLD_RECORDED_AT[db_url.backend],
-        )
+        insert_row(db_url, "no.such.type", "{}")
 
         with pytest.raises(InvalidEvent, match=r"at position \d+: .*no\.such\.type"):
             store.read_stream(LBN)
