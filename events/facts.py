@@ -20,9 +20,16 @@ from pydantic import ValidationError
 
 from events.dates import DateRange
 from events.errors import InvalidEvent
-from events.schema import REGISTRY, Event, Payload, StatePayload, describe_validation_error
+from events.schema import (
+    REGISTRY,
+    Event,
+    Payload,
+    StatePayload,
+    describe_validation_error,
+    trusted,
+)
 
-__all__ = ["STATE_PAYLOAD_TYPES", "STATE_PREFIX", "Fact", "StoredEvent", "state_of"]
+__all__ = ["Fact", "StoredEvent", "state_of"]
 
 
 class Fact(Protocol):
@@ -73,8 +80,8 @@ class Fact(Protocol):
 
 #: Payload classes whose first field is `state`: pydantic writes fields in declaration order,
 #: so their stored JSON starts with ``{"state":"XYZ"``.
-STATE_PAYLOAD_TYPES = frozenset(t for t, cls in REGISTRY.items() if issubclass(cls, StatePayload))
-STATE_PREFIX = '{"state":"'
+_STATE_TYPES = frozenset(t for t, cls in REGISTRY.items() if issubclass(cls, StatePayload))
+_STATE_PREFIX = '{"state":"'
 _intern = sys.intern
 
 
@@ -84,9 +91,9 @@ def state_of(type_name: str, payload_json: str) -> str | None:
     Text in any other shape (written by hand, say) is parsed in full, so the answer never
     depends on the shortcut.
     """
-    if type_name not in STATE_PAYLOAD_TYPES:
+    if type_name not in _STATE_TYPES:
         return None
-    if payload_json.startswith(STATE_PREFIX) and payload_json[13:15] in ('",', '"}'):
+    if payload_json.startswith(_STATE_PREFIX) and payload_json[13:15] in ('",', '"}'):
         # Interned: a ledger holds one per event, and there are a few hundred States.
         return _intern(payload_json[10:13])
     state: str = getattr(_validated(type_name, payload_json), "state")  # noqa: B009
@@ -181,18 +188,23 @@ class StoredEvent:
         return self.stream.split(":", 1)[0]
 
     def to_event(self) -> Event:
-        return Event.model_construct(
-            event_id=self.event_id,
-            stream=self.stream,
-            version=self.version,
-            position=self.position,
-            type=self.type,
-            schema_version=self.schema_version,
-            occurred_on=self.occurred_on,
-            recorded_at=self.recorded_at,
-            recorded_by=self.recorded_by,
-            source=self.source,
-            payload=self.payload,
+        """The validated Event: the payload goes through pydantic, the envelope (validated
+        when it was appended) is taken as stored."""
+        return trusted(
+            Event,
+            {
+                "event_id": self.event_id,
+                "stream": self.stream,
+                "version": self.version,
+                "position": self.position,
+                "type": self.type,
+                "schema_version": self.schema_version,
+                "occurred_on": self.occurred_on,
+                "recorded_at": self.recorded_at,
+                "recorded_by": self.recorded_by,
+                "source": self.source,
+                "payload": self.payload,
+            },
         )
 
     def to_record(self) -> dict[str, Any]:

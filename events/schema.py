@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -530,6 +530,41 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
             else msg
         )
     return "; ".join(lines)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+#: One fields-set per model class, shared by every trusted instance: pydantic only reads it and
+#: copies it before adding to it (`model_copy`), so one set serves them all (a per-instance set
+#: costs 200 bytes). `model_fields` is a slow class property: the names are kept here too.
+_FIELD_NAMES: dict[type[BaseModel], tuple[str, ...]] = {}
+_FIELDS_SET: dict[type[BaseModel], set[str]] = {}
+_new_object = object.__new__
+_set = object.__setattr__
+
+
+def field_names(cls: type[BaseModel]) -> tuple[str, ...]:
+    """The model's field names in declaration order."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(cls.model_fields)
+        _FIELDS_SET[cls] = set(names)
+    return names
+
+
+def trusted(cls: type[M], fields: dict[str, Any]) -> M:
+    """A model built from values that already passed its validators, without running them.
+
+    For values read back from where validated models were stored (the event log, a
+    checkpoint) or copied from a valid model; `fields` must name every field, and is kept.
+    """
+    field_names(cls)
+    model = _new_object(cls)
+    _set(model, "__dict__", fields)
+    _set(model, "__pydantic_fields_set__", _FIELDS_SET[cls])
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
 
 
 def parse_event(data: Mapping[str, Any]) -> Event:

@@ -58,8 +58,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from events.dates import DateRange
 from events.errors import ConcurrencyError, InvalidEvent, StoreUnavailable
-from events.facts import STATE_PAYLOAD_TYPES, STATE_PREFIX, Fact, StoredEvent, state_of
-from events.schema import REGISTRY, Event, Payload, parse_event
+from events.facts import Fact, StoredEvent, state_of
+from events.schema import REGISTRY, Event, Payload, parse_event, trusted
 from events.store import StreamAppend
 
 if TYPE_CHECKING:
@@ -709,15 +709,14 @@ class SqlEventStore:
         last = after
         remaining = limit
         statement = _READ_SQL_PG if self._postgres else _READ_SQL_SQLITE
-        to_event: Callable[[tuple[Any, ...]], Fact]
-        if facts:
-            to_event = _fact_reader(self._postgres)
-        else:
-            to_event = _pg_row_to_event if self._postgres else _sqlite_row_to_event
+        to_fact = _fact_reader(self._postgres)
+        to_event: Callable[[tuple[Any, ...]], Fact] = (
+            to_fact if facts else lambda row: to_fact(row).to_event()
+        )
         while remaining is None or remaining > 0:
             size = self._page_size if remaining is None else min(self._page_size, remaining)
             # Driver-level SQL: rows come from the database as they are stored (no type
-            # processing), and the trusted-row constructor builds each Event (`_trusted_event`).
+            # processing); `_fact_reader` decodes them, and `to_event` validates the payload.
             with _translate_errors(self._url), self._engine.connect() as connection:
                 rows = connection.exec_driver_sql(statement, (last, size)).tuples().all()
             yield from map(to_event, rows)
@@ -949,12 +948,6 @@ def _pg_time(value: datetime) -> datetime:
     return value
 
 
-#: Shared by every trusted-row Event: pydantic only reads it, and copies it before adding to
-#: it (`model_copy`), so one set serves them all instead of a 200-byte set per event.
-_EVENT_FIELDS = set(Event.model_fields)
-_new_object = object.__new__
-_set = object.__setattr__
-_SAFE_UNKNOWN = uuid.SafeUUID.unknown
 _intern = sys.intern
 #: Valid-time ranges are few (one per day and pair of days): share them.
 _RANGES: dict[tuple[Any, Any], DateRange] = {}
@@ -974,168 +967,18 @@ def _range(lo: Any, hi: Any) -> DateRange:
     return found
 
 
-def _trusted_uuid(text: str) -> uuid.UUID:
-    value = _new_object(uuid.UUID)
-    _set(value, "int", int(text.replace("-", ""), 16))
-    _set(value, "is_safe", _SAFE_UNKNOWN)
-    return value
-
-
 def _stored_copy(event: Event, version: int, position: int) -> Event:
     """`event` with version and position set: `model_copy(update=...)` without its cost."""
-    copy = _new_object(Event)
     fields = dict(event.__dict__)
     fields["version"] = version
     fields["position"] = position
-    _set(copy, "__dict__", fields)
-    # Every field is now set (the others are required): the shared full set.
-    _set(copy, "__pydantic_fields_set__", _EVENT_FIELDS)
-    _set(copy, "__pydantic_extra__", None)
-    _set(copy, "__pydantic_private__", None)
-    return copy
+    return trusted(Event, fields)
 
 
-def _trusted_event(
-    position: int,
-    event_id: str,
-    stream: str,
-    version: int,
-    type_name: str,
-    schema_version: int,
-    occurred_on: DateRange,
-    recorded_at: datetime,
-    recorded_by: str,
-    source: str,
-    payload: str,
-) -> Event:
-    """An Event from a stored row, without re-running the envelope's validators.
-
-    Rows were validated when they were appended, so only the payload goes through pydantic
-    (its JSON parser, in Rust); a payload of an older schema version, or one that does not
-    validate any more, takes the full `parse_event` path (upcasting, and an InvalidEvent that
-    names the row). The result equals what `parse_event` builds (tests/perf checks it).
-    """
-    payload_cls = REGISTRY.get(type_name)
-    if payload_cls is None or schema_version != payload_cls.SCHEMA_VERSION:
-        return _parsed(
-            position,
-            event_id,
-            stream,
-            version,
-            type_name,
-            schema_version,
-            occurred_on,
-            recorded_at,
-            recorded_by,
-            source,
-            payload,
-        )
-    try:
-        body = payload_cls.model_validate_json(payload)
-    except ValueError:
-        return _parsed(
-            position,
-            event_id,
-            stream,
-            version,
-            type_name,
-            schema_version,
-            occurred_on,
-            recorded_at,
-            recorded_by,
-            source,
-            payload,
-        )
-    event = _new_object(Event)
-    _set(
-        event,
-        "__dict__",
-        {
-            "event_id": _trusted_uuid(event_id),
-            # Shared text: a fold keeps every event, and these repeat across millions.
-            "stream": _intern(stream),
-            "version": version,
-            "position": position,
-            "type": _intern(type_name),
-            "schema_version": schema_version,
-            "occurred_on": occurred_on,
-            "recorded_at": recorded_at,
-            "recorded_by": _intern(recorded_by),
-            "source": _intern(source),
-            "payload": body,
-        },
-    )
-    _set(event, "__pydantic_fields_set__", _EVENT_FIELDS)
-    _set(event, "__pydantic_extra__", None)
-    _set(event, "__pydantic_private__", None)
-    return event
-
-
-def _parsed(
-    position: int,
-    event_id: str,
-    stream: str,
-    version: int,
-    type_name: str,
-    schema_version: int,
-    occurred_on: DateRange,
-    recorded_at: datetime,
-    recorded_by: str,
-    source: str,
-    payload: str,
-) -> Event:
-    return _row_to_event(
-        (  # type: ignore[arg-type]
-            position,
-            event_id,
-            stream,
-            version,
-            type_name,
-            schema_version,
-            occurred_on.not_before,
-            occurred_on.not_after,
-            recorded_at,
-            recorded_by,
-            source,
-            payload,
-        )
-    )
-
-
-def _sqlite_row_to_event(row: tuple[Any, ...]) -> Event:
-    recorded_at = datetime.fromisoformat(row[8] + "+00:00")  # UTC: the singleton tzinfo
-    return _trusted_event(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        _range(row[6], row[7]),
-        recorded_at,
-        row[9],
-        row[10],
-        row[11],
-    )
-
-
-def _pg_row_to_event(row: tuple[Any, ...]) -> Event:
-    recorded_at = row[8]
-    if recorded_at.tzinfo is not UTC:
-        recorded_at = recorded_at.astimezone(UTC)
-    return _trusted_event(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        _range(row[6], row[7]),
-        recorded_at,
-        row[9],
-        row[10],
-        row[11],
-    )
+def _full_parse(row: tuple[Any, ...], recorded_at: datetime) -> Event:
+    """A stored row through `parse_event`, upcasting an older schema version (or naming the
+    row it cannot read); `recorded_at` already made aware."""
+    return _row_to_event((*row[:8], recorded_at, *row[9:]))  # type: ignore[arg-type]
 
 
 #: The current schema version of every event type: rows of another version take the full path.
@@ -1148,17 +991,16 @@ _SHARED_PAYLOADS_MAX = 1_000_000
 
 
 def _fact_reader(postgres: bool) -> Callable[[tuple[Any, ...]], Fact]:
-    """A row converter for one `read_facts` call.
+    """The row decoder of one read (`read_facts`, and `read_all` through `to_event`).
+
+    Rows of the current schema version become `StoredEvent`s; older ones are upcast in full.
 
     Equal payload texts are shared: a State's yearly facts repeat word for word, and a fold
     keeps every payload (measured: 35 % of the texts in the 1M-event bench history are distinct).
     """
     payloads: dict[str, str] = {}
     share = payloads.setdefault
-    ranges = _RANGES
-    state_types, prefix, ends = STATE_PAYLOAD_TYPES, STATE_PREFIX, ('",', '"}')
     current = _CURRENT_VERSION.get
-    slow = _pg_row_to_event if postgres else _sqlite_row_to_event
 
     def convert(row: tuple[Any, ...]) -> Fact:
         (
@@ -1175,23 +1017,15 @@ def _fact_reader(postgres: bool) -> Callable[[tuple[Any, ...]], Fact]:
             source,
             payload,
         ) = row
-        if current(type_name) != schema_version:
-            return slow(row)
         if postgres:
             if recorded_at.tzinfo is not UTC:
                 recorded_at = recorded_at.astimezone(UTC)
         else:
             recorded_at = _from_iso(recorded_at + "+00:00")  # UTC: the singleton tzinfo
+        if current(type_name) != schema_version:
+            return _full_parse(row, recorded_at)
         if len(payloads) >= _SHARED_PAYLOADS_MAX:
             payloads.clear()
-        occurred_on = ranges.get((occurred_from, occurred_to))
-        if occurred_on is None:
-            occurred_on = _range(occurred_from, occurred_to)
-        # state_of's shortcut, inlined: this runs once per event of the log.
-        if type_name in state_types and payload.startswith(prefix) and payload[13:15] in ends:
-            state: str | None = _intern(payload[10:13])
-        else:
-            state = state_of(type_name, payload)
         return StoredEvent(
             int(event_id.replace("-", ""), 16),
             _intern(stream),
@@ -1199,12 +1033,12 @@ def _fact_reader(postgres: bool) -> Callable[[tuple[Any, ...]], Fact]:
             position,
             _intern(type_name),
             schema_version,
-            occurred_on,
+            _range(occurred_from, occurred_to),
             recorded_at,
             _intern(recorded_by),
             _intern(source),
             share(payload, payload),
-            state,
+            state_of(type_name, payload),
         )
 
     return convert

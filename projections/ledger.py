@@ -91,8 +91,6 @@ _STATE_SLOTS: dict[str, tuple[str, Callable[[Any], Hashable] | None]] = {
     ExtensionDecided.TYPE: ("extension_decisions", _obligation_key),
     StateFactReported.TYPE: ("facts", None),
 }
-#: The State slots that are one flat dict (no key read from the payload).
-_FLAT_STATE_SLOTS = {t: attribute for t, (attribute, key_of) in _STATE_SLOTS.items() if not key_of}
 _MEETING_SLOTS = {MeetingScheduled.TYPE: "scheduled", MeetingRescheduled.TYPE: "rescheduled"}
 
 #: Event types that feed State membership (signature, consent, withdrawal).
@@ -252,14 +250,6 @@ class Ledger:
             index.add(event)
         changes = self._knowledge.admit(event)
         if changes is None:
-            attribute = _FLAT_STATE_SLOTS.get(event.type)
-            if attribute is not None:  # the common case, inlined: most events are State facts
-                iso3 = cast(str, event.state)
-                record = self.states.get(iso3)
-                if record is None:
-                    record = self.states[iso3] = StateRecord(iso3)
-                getattr(record, attribute)[event.key] = event
-                return
             bucket = self._bucket(event, create=True)
             if bucket is not None:
                 bucket[event.key] = event

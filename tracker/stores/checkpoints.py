@@ -44,7 +44,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from events.dates import DateRange
 from events.errors import StoreUnavailable
-from events.schema import REGISTRY, Event
+from events.schema import REGISTRY, Event, field_names, trusted
 from events.sql import Base, UtcDateTime, make_engine
 from tracker.service import SavedLedger
 
@@ -93,33 +93,16 @@ def code_version() -> str:
 # (they were valid when folded; pydantic's generic __setstate__ costs several times more).
 _new_object = object.__new__
 _set = object.__setattr__
-#: Field names per model class, and one shared fields-set per class: pydantic only reads the
-#: set, and copies it before changing it. (`model_fields` is a slow class property.)
-_NAMES: dict[type[BaseModel], tuple[str, ...]] = {}
-_FIELDS_SET: dict[type[BaseModel], set[str]] = {}
-
-
-def _names(cls: type[BaseModel]) -> tuple[str, ...]:
-    names = _NAMES.get(cls)
-    if names is None:
-        names = _NAMES[cls] = tuple(cls.model_fields)
-        _FIELDS_SET[cls] = set(names)
-    return names
 
 
 def _reduce_model(model: BaseModel) -> tuple[Any, tuple[Any, ...]]:
     cls = type(model)
     values = model.__dict__
-    return _restore_model, (cls, tuple(values[name] for name in _names(cls)))
+    return _restore_model, (cls, tuple(values[name] for name in field_names(cls)))
 
 
 def _restore_model(cls: type[BaseModel], values: tuple[Any, ...]) -> BaseModel:
-    model = _new_object(cls)
-    _set(model, "__dict__", dict(zip(_names(cls), values, strict=True)))
-    _set(model, "__pydantic_fields_set__", _FIELDS_SET[cls])
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
-    return model
+    return trusted(cls, dict(zip(field_names(cls), values, strict=True)))
 
 
 def _reduce_uuid(value: uuid.UUID) -> tuple[Any, tuple[int]]:
